@@ -1,0 +1,107 @@
+"""Wiring: a Session, the command registry and dispatcher, and where output goes.
+
+The CLI, the tests' transcript runner and embedders all build an :class:`App`; the
+REPL (``armdbg.ui``) is only attached when a terminal session is wanted.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from armdbg.commands import build_registry
+from armdbg.commands.context import Context, Output
+from armdbg.commands.dispatch import Dispatcher, format_error
+from armdbg.errors import ArmdbgError
+from armdbg.machine.loaders import load_elf, load_raw
+from armdbg.script import ScriptError, run_file
+from armdbg.session import Session
+
+
+class App:
+    def __init__(self, *, stdout: TextIO | None = None, stderr: TextIO | None = None,
+                 color: bool = False, plugin_dirs: list[str] | None = None,
+                 cwd: Path | None = None) -> None:
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.color = color
+        self.out = Output(self._write)
+        self.session = Session(self.out, cwd=cwd)
+        self.registry = build_registry()
+        self.dispatcher = Dispatcher(self.registry, self.session)
+        self.session.extensions["app"] = self
+        self.plugin_dirs = plugin_dirs or []
+        self.quit_requested: int | None = None
+
+    def _write(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def context(self, *, from_tty: bool = False, location: str = "") -> Context:
+        return Context(self.session, self.out, self.dispatcher, None, from_tty=from_tty,
+                       location=location)
+
+    # ------------------------------------------------------------------ loading
+
+    def load_initial(self, file: str | None, *, raw: str | None = None, thumb: bool = False,
+                     program_args: list[str] | None = None) -> None:
+        self.session.program_args = list(program_args or [])
+        if file is None:
+            self.session.load_demo()
+        elif raw is not None:
+            try:
+                address = int(raw, 0)
+            except ValueError:
+                raise ArmdbgError(f'--raw: "{raw}" is not an address') from None
+            self.session.load(load_raw(Path(file), address, thumb))
+        else:
+            self.session.load(load_elf(Path(file)))
+
+    # ------------------------------------------------------------------ running commands
+
+    def run_line(self, line: str, *, from_tty: bool = False, location: str = "") -> None:
+        """Run one line; errors propagate (callers decide how to report them)."""
+        self.dispatcher.execute(line, self.context(from_tty=from_tty, location=location))
+
+    def run_line_reporting(self, line: str, *, from_tty: bool = False) -> bool:
+        """Run one line and print a failure as one line on stderr; True on success."""
+        try:
+            self.run_line(line, from_tty=from_tty)
+            return True
+        except (Exception, KeyboardInterrupt) as err:
+            self.report(err)
+            return False
+
+    def report(self, err: BaseException) -> None:
+        if isinstance(err, ScriptError):
+            self.stderr.write(f"{err}\n")
+        else:
+            self.stderr.write(format_error(err, bool(self.session.settings["debug"])) + "\n")
+        self.stderr.flush()
+
+    def run_file(self, path: Path, *, keep_going: bool = False) -> int:
+        return run_file(path, self.context(), keep_going=keep_going, on_error=self.report)
+
+    def run_file_reporting(self, path: Path, *, keep_going: bool = True) -> None:
+        try:
+            self.run_file(path, keep_going=keep_going)
+        except Exception as err:  # reported as one line, never raised raw
+            self.report(err)
+
+    def batch_exit_status(self) -> int:
+        code = self.session.exit_code
+        return code if code is not None else 0
+
+    # ------------------------------------------------------------------ interactive
+
+    def interact(self, *, interactive: bool) -> int:
+        if interactive:
+            from armdbg.ui.repl import run_repl
+
+            return run_repl(self)
+        for line in sys.stdin:
+            self.run_line_reporting(line.rstrip("\n"))
+            if self.quit_requested is not None:
+                return self.quit_requested
+        return 0

@@ -1,0 +1,63 @@
+"""Support commands: echo, and the machine's memory map (``info mem``, ``mem map``)."""
+
+from __future__ import annotations
+
+from armdbg.commands.context import Context
+from armdbg.commands.registry import CommandSet
+from armdbg.errors import UsageError
+
+commands = CommandSet()
+
+
+def unescape(text: str) -> str:
+    """gdb's echo escapes: \\n, \\t, \\\\, \\", \\a, \\e, octal \\NNN; a trailing \\ joins."""
+    out = []
+    index = 0
+    simple = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'", "a": "\a",
+              "e": "\x1b", "r": "\r", "b": "\b", "f": "\f", "v": "\v", " ": " "}
+    while index < len(text):
+        char = text[index]
+        if char != "\\":
+            out.append(char)
+            index += 1
+            continue
+        index += 1
+        if index >= len(text):
+            break
+        char = text[index]
+        if char in "01234567":
+            digits = text[index:index + 3]
+            count = len(digits) - len(digits.lstrip("01234567"))
+            out.append(chr(int(text[index:index + count], 8)))
+            index += count
+            continue
+        out.append(simple.get(char, char))
+        index += 1
+    return "".join(out)
+
+
+@commands.command("echo", category="support", usage="echo TEXT")
+def cmd_echo(ctx: Context, args: str) -> None:
+    """Print a constant string.  C escapes work: \\n ends a line, \\t is a tab."""
+    ctx.out.write(unescape(args))
+
+
+@commands.command("info", category="status", prefix=True, usage="info SUBCOMMAND")
+def cmd_info(ctx: Context, args: str) -> None:
+    """Generic command for showing things about the program being debugged."""
+    names = sorted(s.words[-1] for s in ctx.dispatcher.registry.subcommands("info"))
+    if args:
+        raise UsageError(f'Undefined info command: "{args}".  Try "help info".')
+    ctx.out.line('"info" must be followed by the name of an info command.')
+    ctx.out.line("List of info subcommands: " + ", ".join(names) + ".")
+
+
+@commands.command("info mem", category="status", aliases=(), usage="info mem")
+def cmd_info_mem(ctx: Context, args: str) -> None:
+    """Memory regions of the emulated machine, with permissions and purpose."""
+    if args:
+        raise UsageError("info mem takes no arguments.")
+    ctx.out.line(f"{'Name':<16} {'Start':<11} {'End':<11} {'Size':>10} Perm Purpose")
+    for region in ctx.session.machine.regions:
+        ctx.out.line(f"{region.name:<16} {region.start:#010x}  {region.end:#010x}  "
+                     f"{region.size:>#10x} {region.perms:<4} {region.purpose}")

@@ -1,0 +1,482 @@
+"""The emulated machine: one Unicorn ARM32 CPU with memory, traps and exact stepping.
+
+Design constraints measured on unicorn 2.1.4 (see shared/reference/unicorn-notes.md):
+
+* No hook runs on every instruction or block by default: such hooks make emulation
+  about 200 times slower.  Breakpoints and probes are trap words (an undefined
+  instruction) caught by the invalid-instruction hook, which costs nothing until hit.
+  Interrupting a run uses ``emu_stop`` from another thread, never a per-instruction hook.
+* ``emu_start`` takes Thumb state from bit 0 of the start address, not from CPSR.T
+  (unicorn #391, PR #1801).  Every start goes through :meth:`Machine._start_address`.
+* ``emu_start(count=1)`` at an IT instruction runs the whole IT block (unicorn #853,
+  #1630), but ``until=`` stops at an exact address, inside a block too, with the IT bits
+  of CPSR correct afterwards.  :meth:`Machine.step` therefore stops on the fall-through
+  address, and uses ``count=1`` only for the instruction that branches away.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import unicorn
+from unicorn import arm_const as A
+
+from armdbg.errors import MachineError, MemoryAccessError
+from armdbg.isa.cpsr import F_BIT, I_BIT, MODE_SVC, T_BIT
+from armdbg.isa.disasm import Instruction, decode_one, instruction_size
+from armdbg.machine.layout import DEFAULT_REGIONS, RegionSpec
+from armdbg.machine.stops import StopEvent, StopReason
+from armdbg.machine.traps import TrapClient, TrapSite, TrapTable
+
+REGISTER_IDS: dict[str, int] = {f"r{i}": getattr(A, f"UC_ARM_REG_R{i}") for i in range(13)}
+REGISTER_IDS.update(sp=A.UC_ARM_REG_SP, lr=A.UC_ARM_REG_LR, pc=A.UC_ARM_REG_PC,
+                    cpsr=A.UC_ARM_REG_CPSR)
+REGISTER_ALIASES = {"r13": "sp", "r14": "lr", "r15": "pc", "fp": "r11", "ip": "r12",
+                    "sb": "r9", "sl": "r10"}
+GENERAL_REGISTERS = tuple(f"r{i}" for i in range(13)) + ("sp", "lr", "pc", "cpsr")
+
+# gdb's own ARM Linux breakpoint words (gdb/arm-linux-tdep.c): both permanently undefined.
+GDB_ARM_BREAKPOINT = struct.pack("<I", 0xE7F001F0)
+GDB_THUMB_BREAKPOINT = struct.pack("<H", 0xDE01)
+
+# An address no instruction can have (odd, and not a Thumb start either since emu_start
+# strips bit 0 before comparing): used as the "run forever" end of emu_start.
+_NO_END = 0xFFFFFFFF
+
+_PERMS = {"r": unicorn.UC_PROT_READ, "w": unicorn.UC_PROT_WRITE, "x": unicorn.UC_PROT_EXEC}
+
+# Unicorn's interrupt numbers (qemu/target/arm/cpu.h EXCP_*).
+_EXCP_SWI = 2
+_EXCP_BKPT = 7
+
+SvcHandler = Callable[["Machine", int], "StopEvent | bool"]
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    start: int
+    size: int
+    perms: str
+    purpose: str = ""
+
+    @property
+    def end(self) -> int:
+        return self.start + self.size
+
+    def __contains__(self, address: int) -> bool:
+        return self.start <= address < self.end
+
+
+def _perm_bits(perms: str) -> int:
+    bits = 0
+    for letter in perms:
+        if letter not in _PERMS:
+            raise MachineError(f'invalid permission letter "{letter}" (use r, w and x)')
+        bits |= _PERMS[letter]
+    return bits
+
+
+class Machine:
+    """One ARM32 CPU in a kernel-like default state (SVC mode, IRQ and FIQ masked)."""
+
+    def __init__(self, regions: Iterable[RegionSpec] = DEFAULT_REGIONS) -> None:
+        self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_ARM)
+        self.regions: list[Region] = []
+        self.traps = TrapTable()
+        self.svc_handlers: list[SvcHandler] = []
+        self._pending_stop: StopEvent | None = None
+        self._hook_error: BaseException | None = None
+        self._interrupt = threading.Event()
+        self._running = False
+        self.instructions_hint = 0  # not counted (no per-instruction hook); see clock
+        for spec in regions:
+            self.map_region(spec.name, spec.start, spec.size, spec.perms, spec.purpose)
+        self.reset_cpu()
+        self.uc.hook_add(unicorn.UC_HOOK_INSN_INVALID, self._on_invalid_instruction)
+        self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_memory_fault)
+        self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_interrupt)
+
+    # ------------------------------------------------------------------ registers
+
+    @staticmethod
+    def canonical_register(name: str) -> str | None:
+        name = name.lower()
+        name = REGISTER_ALIASES.get(name, name)
+        return name if name in REGISTER_IDS else None
+
+    def read_register(self, name: str) -> int:
+        canon = self.canonical_register(name)
+        if canon is None:
+            raise MachineError(f"Invalid register `{name}'")
+        return int(self.uc.reg_read(REGISTER_IDS[canon]))
+
+    def write_register(self, name: str, value: int) -> None:
+        canon = self.canonical_register(name)
+        if canon is None:
+            raise MachineError(f"Invalid register `{name}'")
+        value &= 0xFFFFFFFF
+        if canon == "pc":
+            self.set_pc(value & ~1, self.thumb)
+            return
+        self.uc.reg_write(REGISTER_IDS[canon], value)
+
+    def registers(self) -> dict[str, int]:
+        return {name: self.read_register(name) for name in GENERAL_REGISTERS}
+
+    @property
+    def pc(self) -> int:
+        return int(self.uc.reg_read(A.UC_ARM_REG_PC))
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        self.write_register("pc", value)
+
+    @property
+    def cpsr(self) -> int:
+        return int(self.uc.reg_read(A.UC_ARM_REG_CPSR))
+
+    @cpsr.setter
+    def cpsr(self, value: int) -> None:
+        self.uc.reg_write(A.UC_ARM_REG_CPSR, value & 0xFFFFFFFF)
+
+    @property
+    def thumb(self) -> bool:
+        return bool(self.cpsr & T_BIT)
+
+    def set_pc(self, address: int, thumb: bool | None = None) -> None:
+        """Move PC, switching state when asked (bit 0 of an interworking target)."""
+        if thumb is None:
+            thumb = bool(address & 1) if address & 1 else self.thumb
+        # Unicorn takes the state from bit 0 of a PC write (an even value clears CPSR.T),
+        # so PC is written with bit 0 set to select Thumb (unicorn #391 territory).
+        self.uc.reg_write(A.UC_ARM_REG_PC, (address & ~1) | int(thumb))
+
+    def reset_cpu(self) -> None:
+        for name in GENERAL_REGISTERS[:-2]:
+            self.uc.reg_write(REGISTER_IDS[name], 0)
+        self.cpsr = MODE_SVC | I_BIT | F_BIT
+        self.uc.reg_write(A.UC_ARM_REG_PC, 0)
+
+    # ------------------------------------------------------------------ memory
+
+    def map_region(self, name: str, start: int, size: int, perms: str = "rwx",
+                   purpose: str = "") -> Region:
+        if start % 0x1000 or size <= 0 or size % 0x1000:
+            raise MachineError(f"region {name}: start and size must be multiples of 0x1000")
+        if start + size > 1 << 32:
+            raise MachineError(f"region {name}: {start:#x}+{size:#x} is beyond 4 GiB")
+        if any(r.name == name for r in self.regions):
+            raise MachineError(f'a region named "{name}" already exists')
+        for r in self.regions:
+            if start < r.end and r.start < start + size:
+                raise MachineError(
+                    f"region {name} [{start:#010x}, {start + size:#010x}) overlaps "
+                    f"{r.name} [{r.start:#010x}, {r.end:#010x})")
+        self.uc.mem_map(start, size, _perm_bits(perms))
+        region = Region(name, start, size, perms, purpose)
+        self.regions.append(region)
+        self.regions.sort(key=lambda r: r.start)
+        return region
+
+    def unmap_region(self, name_or_address: str | int) -> Region:
+        for r in self.regions:
+            if r.name == name_or_address or (isinstance(name_or_address, int)
+                                             and name_or_address in r):
+                self.uc.mem_unmap(r.start, r.size)
+                self.regions.remove(r)
+                for site in self.traps.sites():
+                    if site.address in r:
+                        self.traps.remove(site.address)
+                return r
+        raise MachineError(f"no region {name_or_address!r}"
+                           if isinstance(name_or_address, str)
+                           else f"no region contains {name_or_address:#x}")
+
+    def region_of(self, address: int) -> Region | None:
+        for r in self.regions:
+            if address in r:
+                return r
+        return None
+
+    def _first_unreadable(self, address: int, size: int) -> int:
+        a = address
+        while a < address + size:
+            r = self.region_of(a)
+            if r is None:
+                return a
+            a = r.end
+        return address
+
+    def read_memory(self, address: int, size: int, *, shadow: bool = False) -> bytes:
+        """What is really in memory; with ``shadow``, gdb breakpoint words hidden."""
+        address &= 0xFFFFFFFF
+        if size <= 0:
+            return b""
+        try:
+            data = bytes(self.uc.mem_read(address, size))
+        except unicorn.UcError:
+            raise MemoryAccessError(self._first_unreadable(address, size)) from None
+        return self.traps.shadow(address, data) if shadow else data
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        address &= 0xFFFFFFFF
+        if not data:
+            return  # ctl_remove_cache(a, a) is UC_ERR_ARG
+        try:
+            self.uc.mem_write(address, bytes(data))
+        except unicorn.UcError:
+            raise MemoryAccessError(self._first_unreadable(address, len(data))) from None
+        region = self.region_of(address)
+        if region is not None and "x" in region.perms:
+            # A host write does not invalidate code Unicorn has already translated
+            # (unicorn #1148, #1561; PR #2271 still open): drop those blocks so a patched
+            # trap word or an `asm` snippet is what runs next.
+            self.uc.ctl_remove_cache(address, address + len(data))
+
+    def read_u32(self, address: int) -> int:
+        return int.from_bytes(self.read_memory(address, 4), "little")
+
+    def write_u32(self, address: int, value: int) -> None:
+        self.write_memory(address, (value & 0xFFFFFFFF).to_bytes(4, "little"))
+
+    def read_cstring(self, address: int, limit: int = 4096) -> bytes:
+        out = bytearray()
+        while len(out) < limit:
+            chunk = self.read_memory(address + len(out), 1)
+            if chunk == b"\0":
+                break
+            out += chunk
+        return bytes(out)
+
+    def instruction_at(self, address: int, thumb: bool | None = None,
+                       *, shadow: bool = True) -> Instruction:
+        if thumb is None:
+            thumb = self.thumb
+        data = self.read_memory(address, 2 if thumb else 4, shadow=shadow)
+        if thumb and instruction_size(data, True) == 4:
+            data = self.read_memory(address, 4, shadow=shadow)
+        return decode_one(data, address, thumb)
+
+    # ------------------------------------------------------------------ traps
+
+    def insert_trap(self, address: int, thumb: bool, client: TrapClient, *,
+                    word: bytes | None = None, shadowed: bool = True) -> TrapSite:
+        """Patch a trap word over the instruction at ``address``."""
+        if address in self.traps:
+            raise MachineError(f"a trap is already inserted at {address:#x}")
+        if word is None:
+            word = GDB_THUMB_BREAKPOINT if thumb else GDB_ARM_BREAKPOINT
+        original = self.read_memory(address, len(word))
+        site = TrapSite(address, thumb, original, word, client, shadowed)
+        self.write_memory(address, word)
+        site.inserted = True
+        self.traps.add(site)
+        return site
+
+    def remove_trap(self, address: int) -> None:
+        site = self.traps.remove(address)
+        if site is not None and site.inserted:
+            self.write_memory(address, site.original)
+            site.inserted = False
+
+    # ------------------------------------------------------------------ running
+
+    def _start_address(self) -> int:
+        # unicorn #391: the start address's bit 0, not CPSR.T, selects Thumb state.
+        return self.pc | (1 if self.thumb else 0)
+
+    def interrupt(self) -> None:
+        """Stop a run from another thread (Ctrl-C); the state stays consistent."""
+        self._interrupt.set()
+        if self._running:
+            self.uc.emu_stop()
+
+    def _emulate(self, until: int, *, count: int = 0,
+                 timeout: float | None = None) -> StopEvent | None:
+        """Run Unicorn; translate hook stops and Unicorn errors into a StopEvent."""
+        self._pending_stop = None
+        self._hook_error = None
+        self._fault: tuple[int, int, int] | None = None
+        micros = int(timeout * 1_000_000) if timeout else 0
+        self._running = True
+        try:
+            if self._interrupt.is_set():
+                return self._interrupted_stop()
+            self.uc.emu_start(self._start_address(), until, timeout=micros, count=count)
+        except unicorn.UcError as err:
+            if self._hook_error is not None:
+                raise self._hook_error from None
+            if self._pending_stop is not None:
+                return self._pending_stop
+            return self._fault_stop(err)
+        finally:
+            self._running = False
+        if self._hook_error is not None:
+            error, self._hook_error = self._hook_error, None
+            raise error
+        if self._pending_stop is not None:
+            return self._pending_stop
+        if self._interrupt.is_set():
+            return self._interrupted_stop()
+        return None
+
+    def _interrupted_stop(self) -> StopEvent:
+        self._interrupt.clear()
+        return StopEvent(StopReason.INTERRUPTED, self.pc, self.thumb, signal="SIGINT",
+                         description="Program received signal SIGINT, Interrupt.")
+
+    def step(self) -> StopEvent:
+        """Execute exactly one instruction, IT-block slots included.
+
+        A condition-failed instruction inside an IT block counts as one step (it executes
+        as a NOP on hardware).  A trap word at PC is lifted for the step so the original
+        instruction runs.
+        """
+        pc = self.pc
+        thumb = self.thumb
+        insn = self.instruction_at(pc, thumb)
+        fall_through = pc + insn.size
+        site = self.traps.get(pc)
+        if site is not None and site.inserted:
+            self.write_memory(pc, site.original)
+            site.inserted = False
+        try:
+            stop = self._emulate(fall_through, count=1)
+        finally:
+            if site is not None and self.traps.get(pc) is site and not site.inserted:
+                self.write_memory(pc, site.word)
+                site.inserted = True
+        if stop is not None:
+            return stop
+        return StopEvent(StopReason.STEP, self.pc, self.thumb)
+
+    def run(self, *, until: int | None = None, timeout: float | None = None) -> StopEvent:
+        """Run until something stops the machine.
+
+        ``until`` stops when PC reaches that address (instruction-exact, no hook);
+        ``timeout`` is a wall-clock limit in seconds for scripts.
+        """
+        started = time.monotonic()
+        if self.pc in self.traps:
+            # Step off the trap we are sitting on, as gdb steps over a breakpoint.
+            first = self.step()
+            if first.reason is not StopReason.STEP:
+                return first
+            if until is not None and self.pc == until:
+                return StopEvent(StopReason.UNTIL, self.pc, self.thumb)
+        end = _NO_END if until is None else until
+        remaining = None if timeout is None else max(timeout - (time.monotonic() - started), 1e-6)
+        stop = self._emulate(end, timeout=remaining)
+        if stop is not None:
+            return stop
+        if until is not None and self.pc == until:
+            return StopEvent(StopReason.UNTIL, self.pc, self.thumb)
+        return StopEvent(StopReason.TIMEOUT, self.pc, self.thumb, signal="SIGALRM",
+                         description="Time limit reached.")
+
+    # ------------------------------------------------------------------ hooks
+
+    def request_stop(self, event: StopEvent) -> None:
+        """Called from inside a hook: stop the current run with ``event``."""
+        self._pending_stop = event
+        self.uc.emu_stop()
+
+    def _on_invalid_instruction(self, uc: unicorn.Uc, _data: object) -> bool:
+        try:
+            pc = self.pc
+            site = self.traps.get(pc)
+            if site is not None and site.inserted:
+                stop = site.client.on_trap(self, site)
+                if stop is None:
+                    return True  # the client moved the state past the instruction
+                self.request_stop(stop)
+                return True
+            insn = self.instruction_at(pc, self.thumb, shadow=False)
+            self.request_stop(StopEvent(
+                StopReason.SIGNAL, pc, self.thumb, signal="SIGILL",
+                description=f"Program received signal SIGILL, Illegal instruction "
+                            f"({insn.raw[::-1].hex()}: {insn.text})."))
+        except BaseException as err:  # never raise into Unicorn
+            self._hook_error = err
+            uc.emu_stop()
+        return True
+
+    def _on_memory_fault(self, uc: unicorn.Uc, access: int, address: int, size: int,
+                         value: int, _data: object) -> bool:
+        self._fault = (access, address, size)
+        return False
+
+    def _fault_stop(self, err: unicorn.UcError) -> StopEvent:
+        pc, thumb = self.pc, self.thumb
+        fault = getattr(self, "_fault", None)
+        code = err.errno
+        fetch_errors = (unicorn.UC_ERR_FETCH_UNMAPPED, unicorn.UC_ERR_FETCH_PROT)
+        if fault is not None or code in fetch_errors:
+            access, address, _size = fault if fault else (0, pc, 4)
+            what = {
+                unicorn.UC_MEM_READ_UNMAPPED: "read from unmapped memory",
+                unicorn.UC_MEM_WRITE_UNMAPPED: "write to unmapped memory",
+                unicorn.UC_MEM_FETCH_UNMAPPED: "instruction fetch from unmapped memory",
+                unicorn.UC_MEM_READ_PROT: "read from protected memory",
+                unicorn.UC_MEM_WRITE_PROT: "write to read-only memory",
+                unicorn.UC_MEM_FETCH_PROT: "instruction fetch from non-executable memory",
+            }.get(access, "memory access fault")
+            return StopEvent(StopReason.SIGNAL, pc, thumb, signal="SIGSEGV",
+                             fault_address=address,
+                             description=f"Program received signal SIGSEGV, Segmentation fault "
+                                         f"({what} at {address:#010x}).")
+        if code in (unicorn.UC_ERR_READ_UNALIGNED, unicorn.UC_ERR_WRITE_UNALIGNED,
+                    unicorn.UC_ERR_FETCH_UNALIGNED):
+            return StopEvent(StopReason.SIGNAL, pc, thumb, signal="SIGBUS",
+                             description="Program received signal SIGBUS, Bus error "
+                                         "(unaligned access).")
+        if code == unicorn.UC_ERR_INSN_INVALID:
+            return StopEvent(StopReason.SIGNAL, pc, thumb, signal="SIGILL",
+                             description="Program received signal SIGILL, Illegal instruction.")
+        return StopEvent(StopReason.SIGNAL, pc, thumb, signal="SIGSEGV",
+                         description=f"Program stopped: {err}.")
+
+    def _on_interrupt(self, uc: unicorn.Uc, intno: int, _data: object) -> None:
+        try:
+            pc, thumb = self.pc, self.thumb
+            if intno == _EXCP_SWI:
+                self._dispatch_svc(pc, thumb)
+            elif intno == _EXCP_BKPT:
+                at = pc - (2 if thumb else 4)
+                self.set_pc(at, thumb)
+                self.request_stop(StopEvent(StopReason.SIGNAL, at, thumb, signal="SIGTRAP",
+                                            description="Program received signal SIGTRAP, "
+                                                        "Trace/breakpoint trap (bkpt)."))
+            else:
+                self.request_stop(StopEvent(
+                    StopReason.SIGNAL, pc, thumb, signal="SIGILL",
+                    description=f"Program stopped by CPU exception {intno}."))
+        except BaseException as err:  # never raise into Unicorn
+            self._hook_error = err
+            uc.emu_stop()
+
+    def _dispatch_svc(self, pc: int, thumb: bool) -> None:
+        # PC is already past the SVC; its immediate selects the service.
+        if thumb:
+            svc_at = pc - 2
+            number = int.from_bytes(self.read_memory(svc_at, 2), "little") & 0xFF
+        else:
+            svc_at = pc - 4
+            number = int.from_bytes(self.read_memory(svc_at, 4), "little") & 0xFFFFFF
+        for handler in self.svc_handlers:
+            result = handler(self, number)
+            if result is True:
+                return
+            if isinstance(result, StopEvent):
+                self.request_stop(result)
+                return
+        # Nobody handled it: stop *at* the SVC so that it runs again on resume.
+        self.set_pc(svc_at, thumb)
+        self.request_stop(StopEvent(StopReason.SVC, svc_at, thumb, svc_number=number,
+                                    signal="SIGSYS",
+                                    description=f"Program stopped: unhandled SVC {number:#x}."))
