@@ -7,39 +7,62 @@ REPL (``armdbg.ui``) is only attached when a terminal session is wanted.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from armdbg.commands import build_registry
-from armdbg.commands.context import Context, Output
+from armdbg.commands import attach_all, build_registry
+from armdbg.commands.context import Context, LineSource
 from armdbg.commands.dispatch import Dispatcher, format_error
 from armdbg.errors import ArmdbgError
 from armdbg.machine.loaders import load_elf, load_raw
 from armdbg.script import ScriptError, run_file
 from armdbg.session import Session
+from armdbg.ui.output import ColorOutput
 
 
 class App:
     def __init__(self, *, stdout: TextIO | None = None, stderr: TextIO | None = None,
                  color: bool = False, plugin_dirs: list[str] | None = None,
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, history_path: str | None = None) -> None:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self.color = color
-        self.out = Output(self._write)
+        self.color = color  # colour for "set color auto": a terminal, no --no-color/NO_COLOR
+        self.history_path = history_path  # --history FILE (the REPL's default otherwise)
+        self.out = ColorOutput(self._write, self.color_enabled)
         self.session = Session(self.out, cwd=cwd)
         self.registry = build_registry()
+        attach_all(self.session)
         self.dispatcher = Dispatcher(self.registry, self.session)
         self.session.extensions["app"] = self
         self.plugin_dirs = plugin_dirs or []
         self.quit_requested: int | None = None
+        # Where notify() prints while the REPL runs (above a prompt being typed).
+        self.notify_sink: Callable[[str], None] | None = None
+        self.session.events.subscribe("notify", lambda text, **_: self.notify(text))
 
     def _write(self, text: str) -> None:
         self.stdout.write(text)
         self.stdout.flush()
 
-    def context(self, *, from_tty: bool = False, location: str = "") -> Context:
-        return Context(self.session, self.out, self.dispatcher, None, from_tty=from_tty,
+    def color_enabled(self) -> bool:
+        session = getattr(self, "session", None)  # output written while it is built
+        setting = session.settings["color"] if session is not None else "auto"
+        return self.color if setting == "auto" else setting == "on"
+
+    def notify(self, text: str) -> None:
+        """Asynchronous news (a probe got optimized), from any thread, on a line of its own."""
+        if not text.endswith("\n"):
+            text += "\n"
+        sink = self.notify_sink
+        if sink is not None:
+            sink(text)
+        else:
+            self.out.write(text)
+
+    def context(self, *, from_tty: bool = False, location: str = "",
+                input: LineSource | None = None) -> Context:
+        return Context(self.session, self.out, self.dispatcher, input, from_tty=from_tty,
                        location=location)
 
     # ------------------------------------------------------------------ loading
@@ -60,9 +83,14 @@ class App:
 
     # ------------------------------------------------------------------ running commands
 
-    def run_line(self, line: str, *, from_tty: bool = False, location: str = "") -> None:
-        """Run one line; errors propagate (callers decide how to report them)."""
-        self.dispatcher.execute(line, self.context(from_tty=from_tty, location=location))
+    def run_line(self, line: str, *, from_tty: bool = False, location: str = "",
+                 input: LineSource | None = None) -> None:
+        """Run one line; errors propagate (callers decide how to report them).
+
+        ``input`` is where a command that takes a body (``define``) reads its lines.
+        """
+        self.dispatcher.execute(line, self.context(from_tty=from_tty, location=location,
+                                                   input=input))
 
     def run_line_reporting(self, line: str, *, from_tty: bool = False) -> bool:
         """Run one line and print a failure as one line on stderr; True on success."""

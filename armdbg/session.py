@@ -127,6 +127,23 @@ class Session:
         """Memory as the program sees it minus armdbg's own breakpoint words."""
         return self.machine.read_memory(address, size, shadow=True)
 
+    def write_memory(self, address: int, data: bytes) -> None:
+        """Write as the user means it: under a gdb breakpoint word the write lands in the
+        breakpoint's saved original, and the breakpoint stays inserted."""
+        machine = self.machine
+        machine.write_memory(address, data)
+        end = address + len(data)
+        for site in machine.traps.sites():
+            if not (site.shadowed and site.inserted):
+                continue
+            lo, hi = max(site.address, address), min(site.address + len(site.word), end)
+            if lo >= hi:
+                continue
+            original = bytearray(site.original)
+            original[lo - site.address:hi - site.address] = data[lo - address:hi - address]
+            site.original = bytes(original)
+            machine.write_memory(site.address, site.word)
+
 
 class _Console:
     """The program's console: output goes to the session's current Output."""

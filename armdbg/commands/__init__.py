@@ -1,4 +1,8 @@
-"""Built-in commands, one module per family, each exposing a ``commands`` CommandSet."""
+"""Built-in commands, one module per family, each exposing a ``commands`` CommandSet.
+
+A module may also define ``attach(session)``: called once per session, it subscribes
+to events (e.g. the context display on "stop") and declares the family's settings.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from armdbg.commands.registry import CommandSet, Registry
 
 BUILTIN_MODULES = (
     "armdbg.commands.support",
+    "armdbg.commands.kprobes",
+    "armdbg.commands.session_cmds",
 )
 
 
@@ -18,6 +24,14 @@ def builtin_sets() -> list[CommandSet]:
         module = importlib.import_module(name)
         sets.append(module.commands)
     return sets
+
+
+def attach_all(session: object) -> None:
+    for name in BUILTIN_MODULES:
+        module = importlib.import_module(name)
+        attach = getattr(module, "attach", None)
+        if attach is not None:
+            attach(session)
 
 
 def build_registry(extra: Iterable[CommandSet] = ()) -> Registry:

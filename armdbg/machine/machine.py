@@ -30,7 +30,7 @@ from armdbg.isa.cpsr import F_BIT, I_BIT, MODE_SVC, T_BIT
 from armdbg.isa.disasm import Instruction, decode_one, instruction_size
 from armdbg.machine.layout import DEFAULT_REGIONS, RegionSpec
 from armdbg.machine.stops import StopEvent, StopReason
-from armdbg.machine.traps import TrapClient, TrapSite, TrapTable
+from armdbg.machine.traps import SERVICE, TrapClient, TrapClientEntry, TrapSite, TrapTable
 
 REGISTER_IDS: dict[str, int] = {f"r{i}": getattr(A, f"UC_ARM_REG_R{i}") for i in range(13)}
 REGISTER_IDS.update(sp=A.UC_ARM_REG_SP, lr=A.UC_ARM_REG_LR, pc=A.UC_ARM_REG_PC,
@@ -93,7 +93,7 @@ class Machine:
         self._hook_error: BaseException | None = None
         self._interrupt = threading.Event()
         self._running = False
-        self.instructions_hint = 0  # not counted (no per-instruction hook); see clock
+        self._service: tuple[TrapSite, TrapClient] | None = None
         for spec in regions:
             self.map_region(spec.name, spec.start, spec.size, spec.perms, spec.purpose)
         self.reset_cpu()
@@ -266,23 +266,51 @@ class Machine:
 
     def insert_trap(self, address: int, thumb: bool, client: TrapClient, *,
                     word: bytes | None = None, shadowed: bool = True) -> TrapSite:
-        """Patch a trap word over the instruction at ``address``."""
-        if address in self.traps:
-            raise MachineError(f"a trap is already inserted at {address:#x}")
+        """Patch a trap word over the instruction at ``address`` for ``client``.
+
+        A second client at the same address joins the existing site.
+        """
         if word is None:
             word = GDB_THUMB_BREAKPOINT if thumb else GDB_ARM_BREAKPOINT
-        original = self.read_memory(address, len(word))
-        site = TrapSite(address, thumb, original, word, client, shadowed)
-        self.write_memory(address, word)
-        site.inserted = True
-        self.traps.add(site)
+        site = self.traps.get(address)
+        if site is None:
+            site = TrapSite(address, thumb, self.read_memory(address, len(word)))
+            self.traps.add(site)
+        elif len(word) > len(site.original):
+            # The extra bytes are still the program's own: only the shorter word is there.
+            extra = self.read_memory(address + len(site.original),
+                                     len(word) - len(site.original))
+            site.original += extra
+        site.entries.append(TrapClientEntry(client, word, shadowed))
+        self._write_site(site)
         return site
 
-    def remove_trap(self, address: int) -> None:
-        site = self.traps.remove(address)
-        if site is not None and site.inserted:
-            self.write_memory(address, site.original)
-            site.inserted = False
+    def remove_trap(self, address: int, client: TrapClient | None = None) -> None:
+        """Remove ``client`` from the site (every client when None); the last one out
+        restores the original bytes exactly."""
+        site = self.traps.get(address)
+        if site is None:
+            return
+        if client is not None:
+            site.entries = [e for e in site.entries if e.client is not client]
+            if site.stopped_by is client:
+                site.stopped_by = None
+        if client is None or not site.entries:
+            self.traps.remove(address)
+            if site.inserted:
+                self.write_memory(address, site.original)
+                site.inserted = False
+            return
+        self._write_site(site)
+
+    def _write_site(self, site: TrapSite) -> None:
+        word = site.word
+        self.write_memory(site.address, word + site.original[len(word):])
+        site.inserted = True
+
+    def _lift(self, site: TrapSite) -> None:
+        self.write_memory(site.address, site.original)
+        site.inserted = False
 
     # ------------------------------------------------------------------ running
 
@@ -301,6 +329,7 @@ class Machine:
         """Run Unicorn; translate hook stops and Unicorn errors into a StopEvent."""
         self._pending_stop = None
         self._hook_error = None
+        self._service = None
         self._fault: tuple[int, int, int] | None = None
         micros = int(timeout * 1_000_000) if timeout else 0
         self._running = True
@@ -330,52 +359,100 @@ class Machine:
         return StopEvent(StopReason.INTERRUPTED, self.pc, self.thumb, signal="SIGINT",
                          description="Program received signal SIGINT, Interrupt.")
 
-    def step(self) -> StopEvent:
-        """Execute exactly one instruction, IT-block slots included.
+    def raw_step(self) -> StopEvent:
+        """Execute exactly the instruction at PC, IT-block slots included.
 
         A condition-failed instruction inside an IT block counts as one step (it executes
         as a NOP on hardware).  A trap word at PC is lifted for the step so the original
-        instruction runs.
+        instruction runs; trap clients are not consulted.
         """
         pc = self.pc
-        thumb = self.thumb
-        insn = self.instruction_at(pc, thumb)
-        fall_through = pc + insn.size
+        insn = self.instruction_at(pc, self.thumb)
         site = self.traps.get(pc)
-        if site is not None and site.inserted:
-            self.write_memory(pc, site.original)
-            site.inserted = False
+        lifted = site is not None and site.inserted
+        if lifted:
+            assert site is not None
+            self._lift(site)
         try:
-            stop = self._emulate(fall_through, count=1)
+            stop = self._emulate(pc + insn.size, count=1)
         finally:
-            if site is not None and self.traps.get(pc) is site and not site.inserted:
-                self.write_memory(pc, site.word)
-                site.inserted = True
+            if lifted and self.traps.get(pc) is site and site is not None:
+                self._write_site(site)
         if stop is not None:
             return stop
         return StopEvent(StopReason.STEP, self.pc, self.thumb)
+
+    def step(self) -> StopEvent:
+        """One instruction, as the CPU would execute it with the traps in place.
+
+        At a trap site the clients that did not already stop the machine here are asked
+        what the hit means (a kprobe runs its handlers around the single-step).
+        """
+        site = self.traps.get(self.pc)
+        if site is None or not site.inserted:
+            return self.raw_step()
+        return self._step_over_site(site)
+
+    def _step_over_site(self, site: TrapSite) -> StopEvent:
+        entries = site.entries
+        if site.stopped_by is not None and site.stopped_by in site.clients:
+            entries = entries[site.clients.index(site.stopped_by) + 1:]
+        site.stopped_by = None
+        for entry in entries:
+            action = entry.client.on_trap(self, site)
+            if isinstance(action, StopEvent):
+                if action.pc == site.address:
+                    site.stopped_by = entry.client
+                return action
+            if action is SERVICE:
+                stop = entry.client.service(self, site)  # type: ignore[attr-defined]
+                return stop if stop is not None else StopEvent(StopReason.STEP, self.pc,
+                                                               self.thumb)
+            if action is None:
+                return StopEvent(StopReason.STEP, self.pc, self.thumb)
+        return self.raw_step()
 
     def run(self, *, until: int | None = None, timeout: float | None = None) -> StopEvent:
         """Run until something stops the machine.
 
         ``until`` stops when PC reaches that address (instruction-exact, no hook);
-        ``timeout`` is a wall-clock limit in seconds for scripts.
+        ``timeout`` is a wall-clock limit in seconds for scripts.  Trap clients that ask
+        for service get it here, between two ``emu_start`` calls, and the run goes on.
         """
-        started = time.monotonic()
-        if self.pc in self.traps:
-            # Step off the trap we are sitting on, as gdb steps over a breakpoint.
-            first = self.step()
-            if first.reason is not StopReason.STEP:
-                return first
+        deadline = None if timeout is None else time.monotonic() + timeout
+        end = _NO_END if until is None else until
+        while True:
+            site = self.traps.get(self.pc)
+            if site is not None and site.inserted:
+                # Step over the trap we are sitting on, as gdb steps over a breakpoint.
+                first = self._step_over_site(site)
+                if first.reason is not StopReason.STEP:
+                    return first
+                if until is not None and self.pc == until:
+                    return StopEvent(StopReason.UNTIL, self.pc, self.thumb)
+                continue
+            remaining = None
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return self._timeout_stop()
+            stop = self._emulate(end, timeout=remaining)
+            if stop is not None:
+                return stop
+            if self._service is not None:
+                site, client = self._service
+                self._service = None
+                stop = client.service(self, site)  # type: ignore[attr-defined]
+                if stop is not None:
+                    return stop
+                if until is not None and self.pc == until:
+                    return StopEvent(StopReason.UNTIL, self.pc, self.thumb)
+                continue
             if until is not None and self.pc == until:
                 return StopEvent(StopReason.UNTIL, self.pc, self.thumb)
-        end = _NO_END if until is None else until
-        remaining = None if timeout is None else max(timeout - (time.monotonic() - started), 1e-6)
-        stop = self._emulate(end, timeout=remaining)
-        if stop is not None:
-            return stop
-        if until is not None and self.pc == until:
-            return StopEvent(StopReason.UNTIL, self.pc, self.thumb)
+            return self._timeout_stop()
+
+    def _timeout_stop(self) -> StopEvent:
         return StopEvent(StopReason.TIMEOUT, self.pc, self.thumb, signal="SIGALRM",
                          description="Time limit reached.")
 
@@ -391,10 +468,19 @@ class Machine:
             pc = self.pc
             site = self.traps.get(pc)
             if site is not None and site.inserted:
-                stop = site.client.on_trap(self, site)
-                if stop is None:
-                    return True  # the client moved the state past the instruction
-                self.request_stop(stop)
+                site.stopped_by = None
+                for entry in site.entries:
+                    action = entry.client.on_trap(self, site)
+                    if action is None:
+                        return True  # the client moved the state past the instruction
+                    if action is SERVICE:
+                        self._service = (site, entry.client)
+                        uc.emu_stop()
+                        return True
+                    if isinstance(action, StopEvent):
+                        site.stopped_by = entry.client
+                        self.request_stop(action)
+                        return True
                 return True
             insn = self.instruction_at(pc, self.thumb, shadow=False)
             self.request_stop(StopEvent(
