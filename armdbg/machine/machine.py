@@ -16,6 +16,7 @@ Design constraints measured on unicorn 2.1.4 (see shared/reference/unicorn-notes
 
 from __future__ import annotations
 
+import functools
 import struct
 import threading
 import time
@@ -28,6 +29,7 @@ from unicorn import arm_const as A
 from armdbg.errors import MachineError, MemoryAccessError
 from armdbg.isa.cpsr import F_BIT, I_BIT, MODE_SVC, T_BIT
 from armdbg.isa.disasm import Instruction, decode_one, instruction_size
+from armdbg.machine.clock import Clock
 from armdbg.machine.layout import DEFAULT_REGIONS, RegionSpec
 from armdbg.machine.stops import StopEvent, StopReason
 from armdbg.machine.traps import SERVICE, TrapClient, TrapClientEntry, TrapSite, TrapTable
@@ -54,6 +56,32 @@ _EXCP_SWI = 2
 _EXCP_BKPT = 7
 
 SvcHandler = Callable[["Machine", int], "StopEvent | bool"]
+
+# Unicorn compares a bounded memory hook's range with the first byte of an access only,
+# so a hook starts this many bytes early (the widest single access Unicorn reports is 8
+# bytes: ldrd/strd and VFP doubles are split into words or doublewords) and accesses
+# that do not overlap the range are filtered out.
+_WIDEST_ACCESS = 8
+
+
+@dataclass(frozen=True)
+class MemoryAccess:
+    """One guest access seen by a bounded memory hook (see Machine.add_memory_hook).
+
+    The hook runs before the access takes effect: ``value`` is what a write is about to
+    store.  ``pc`` is the accessing instruction and ``cpsr`` the CPSR of that moment,
+    IT bits included (a non-zero ITSTATE means the access is inside a Thumb IT block).
+    """
+
+    write: bool
+    address: int
+    size: int
+    value: int
+    pc: int
+    cpsr: int
+
+
+MemoryHook = Callable[["Machine", MemoryAccess], None]
 
 
 @dataclass(frozen=True)
@@ -93,7 +121,9 @@ class Machine:
         self._hook_error: BaseException | None = None
         self._interrupt = threading.Event()
         self._running = False
-        self._service: tuple[TrapSite, TrapClient] | None = None
+        self._service: Callable[[], StopEvent | None] | None = None
+        self._slice_limited = False
+        self.clock = Clock()
         for spec in regions:
             self.map_region(spec.name, spec.start, spec.size, spec.perms, spec.purpose)
         self.reset_cpu()
@@ -312,6 +342,46 @@ class Machine:
         self.write_memory(site.address, site.original)
         site.inserted = False
 
+    # ------------------------------------------------------------------ memory hooks
+
+    def add_memory_hook(self, begin: int, end: int, callback: MemoryHook, *,
+                        reads: bool = False, writes: bool = True) -> int:
+        """Call ``callback`` for guest reads and/or writes overlapping [begin, end).
+
+        Only accesses by emulated instructions are seen (not host writes such as
+        semihosting filling a buffer), as a hardware watchpoint sees CPU accesses only.
+        ``end <= begin`` means the whole address space.  Returns a handle for
+        :meth:`remove_memory_hook`.  The callback may call :meth:`request_stop`; an
+        exception it raises is re-raised after the run, never into Unicorn.
+        """
+        kinds = (unicorn.UC_HOOK_MEM_READ if reads else 0) | \
+            (unicorn.UC_HOOK_MEM_WRITE if writes else 0)
+        if not kinds:
+            raise MachineError("a memory hook must watch reads, writes or both")
+        everything = end <= begin
+        lo = 0 if everything else max(begin - (_WIDEST_ACCESS - 1), 0)
+        hi = 0xFFFFFFFF if everything else end - 1
+
+        def hook(uc: unicorn.Uc, access: int, address: int, size: int, value: int,
+                 _data: object) -> None:
+            if not everything and (address + size <= begin or address >= end):
+                return
+            try:
+                callback(self, MemoryAccess(access == unicorn.UC_MEM_WRITE, address, size,
+                                            value & ((1 << (8 * size)) - 1),
+                                            self.pc, self.cpsr))
+            except BaseException as err:  # never raise into Unicorn
+                self._hook_error = err
+                uc.emu_stop()
+
+        handle = int(self.uc.hook_add(kinds, hook, begin=lo, end=hi))
+        self._memory_hooks[handle] = hook  # the binding keeps no reference of its own
+        return handle
+
+    def remove_memory_hook(self, handle: int) -> None:
+        if self._memory_hooks.pop(handle, None) is not None:
+            self.uc.hook_del(handle)
+
     # ------------------------------------------------------------------ running
 
     def _start_address(self) -> int:
@@ -378,6 +448,9 @@ class Machine:
         finally:
             if lifted and self.traps.get(pc) is site and site is not None:
                 self._write_site(site)
+        if stop is None and self._service is not None:
+            service, self._service = self._service, None
+            stop = service()
         if stop is not None:
             return stop
         return StopEvent(StopReason.STEP, self.pc, self.thumb)
@@ -436,13 +509,14 @@ class Machine:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return self._timeout_stop()
-            stop = self._emulate(end, timeout=remaining)
+            stop, completed_slice = self._emulate_slice(end, remaining)
+            if completed_slice:
+                continue  # a timer fell due and ran: go on with the run
             if stop is not None:
                 return stop
             if self._service is not None:
-                site, client = self._service
-                self._service = None
-                stop = client.service(self, site)  # type: ignore[attr-defined]
+                service, self._service = self._service, None
+                stop = service()
                 if stop is not None:
                     return stop
                 if until is not None and self.pc == until:
@@ -452,11 +526,74 @@ class Machine:
                 return StopEvent(StopReason.UNTIL, self.pc, self.thumb)
             return self._timeout_stop()
 
+    def _emulate_slice(self, end: int, remaining: float | None) -> tuple[StopEvent | None, bool]:
+        """One ``emu_start``, cut short when the clock has a timer due.
+
+        Real clock: the slice gets a host-time limit up to the timer (``timeout`` uses a
+        timer thread: no per-instruction cost).  Virtual clock: the slice gets an
+        instruction budget (``count``), charged to the clock when it is used up.  Returns
+        the stop, and whether the slice ended only because its budget ran out.
+        """
+        clock = self.clock
+        due = clock.next_due()
+        count = 0
+        limit = remaining
+        if due is not None:
+            if clock.virtual:
+                count = max(1, (due - clock.now) // clock.ns_per_instruction)
+            else:
+                until_due = max((due - clock.now) / 1e9, 0.0005)
+                limit = until_due if limit is None else min(limit, until_due)
+        started = time.monotonic()
+        self._slice_limited = limit is not None and limit != remaining
+        stop = self._emulate(end, count=count, timeout=limit)
+        if not clock.virtual:
+            clock.advance(int((time.monotonic() - started) * 1e9))
+        budget_used = (stop is None and self._service is None and count
+                       and self.pc != end)
+        if budget_used:
+            clock.advance(count * clock.ns_per_instruction)
+        else:
+            clock.run_due()
+        if stop is not None or self._service is not None:
+            return stop, False
+        if self.pc == end:
+            return None, False
+        timed_out_for_timer = not clock.virtual and self._slice_limited
+        return None, bool(budget_used or timed_out_for_timer)
+
     def _timeout_stop(self) -> StopEvent:
         return StopEvent(StopReason.TIMEOUT, self.pc, self.thumb, signal="SIGALRM",
                          description="Time limit reached.")
 
     # ------------------------------------------------------------------ hooks
+
+    def request_service(self, service: Callable[[], StopEvent | None]) -> None:
+        """From inside a hook: leave Unicorn, call ``service`` outside it, and go on
+        with the run (or stop, if it returns a StopEvent)."""
+        self._service = service
+        self.uc.emu_stop()
+
+    def add_code_hook(self, address: int, callback: Callable[[Machine], None]) -> object:
+        """A UC_HOOK_CODE bounded to one address (free until that address executes).
+
+        The callback gets the machine; it must not raise (errors stop the run and are
+        re-raised after it, like any hook error).
+        """
+        def hook(uc: unicorn.Uc, _address: int, _size: int, _data: object) -> None:
+            try:
+                callback(self)
+            except BaseException as err:  # never raise into Unicorn
+                self._hook_error = err
+                uc.emu_stop()
+
+        handle = self.uc.hook_add(unicorn.UC_HOOK_CODE, hook, begin=address, end=address)
+        # Code already translated at that address would not call the new hook.
+        self.uc.ctl_remove_cache(address, address + 4)
+        return handle
+
+    def remove_hook(self, handle: object) -> None:
+        self.uc.hook_del(handle)
 
     def request_stop(self, event: StopEvent) -> None:
         """Called from inside a hook: stop the current run with ``event``."""
@@ -474,8 +611,8 @@ class Machine:
                     if action is None:
                         return True  # the client moved the state past the instruction
                     if action is SERVICE:
-                        self._service = (site, entry.client)
-                        uc.emu_stop()
+                        self.request_service(
+                            functools.partial(entry.client.service, self, site))  # type: ignore[attr-defined]
                         return True
                     if isinstance(action, StopEvent):
                         site.stopped_by = entry.client

@@ -15,7 +15,7 @@ clients in order what a hit means.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, Union
 
 if TYPE_CHECKING:
     from armdbg.machine.machine import Machine
@@ -30,6 +30,7 @@ class _Service:
 
 
 SERVICE = _Service()
+TrapAction = Union["StopEvent", _Service, None]
 
 
 class TrapClient(Protocol):
@@ -41,7 +42,7 @@ class TrapClient(Protocol):
     where the client may single-step (``Machine.raw_step``) or run emulated code.
     """
 
-    def on_trap(self, machine: Machine, site: TrapSite) -> StopEvent | _Service | None: ...
+    def on_trap(self, machine: Machine, site: TrapSite) -> TrapAction: ...
 
 
 @dataclass
