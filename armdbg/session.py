@@ -38,6 +38,7 @@ class Session:
         self.program_args: list[str] = []
         self.state = ProgramState.LOADED
         self.exit_code: int | None = None
+        self.interactive = False   # set by the REPL: a person is at the prompt
         # gdb convenience variables ($_, $__, $bpnum, $_exitcode, user $foo), as
         # armdbg.expr Values.
         self.convenience: dict[str, Any] = {}
@@ -114,6 +115,14 @@ class Session:
         self.events.publish("program-reloaded", program=self.program)
 
     # ------------------------------------------------------------------ helpers
+
+    def notify(self, text: str) -> None:
+        """News that did not come from a command (a probe got optimized): above the
+        prompt when a REPL listens, else in the output stream."""
+        if self.events.has_subscribers("notify"):
+            self.events.publish("notify", text=text)
+        else:
+            self.out.line(text)
 
     def symbolize(self, address: int) -> str | None:
         return self.symbols.symbolize(address)

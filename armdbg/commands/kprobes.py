@@ -30,6 +30,43 @@ def attach(session: Session) -> None:
 
     session.events.subscribe("kprobe-handler-error", handler_error)
 
+    def optimized(probe: Kprobe, trampoline: int) -> None:
+        session.notify(f"[kprobes] {probe.name} at {probe.addr:#010x} optimized "
+                       f"(trampoline {trampoline:#010x})")
+
+    def unoptimized(probe: Kprobe) -> None:
+        session.notify(f"[kprobes] {probe.name} at {probe.addr:#010x} unoptimized")
+
+    session.events.subscribe("kprobe-optimized", optimized)
+    session.events.subscribe("kprobe-unoptimized", unoptimized)
+
+    optimizer = system.optimizer
+    declare = session.settings.declare
+    declare("kprobes hz", "uint", optimizer.hz, "Jiffies per second of the kprobes clock (HZ)",
+            on_change=lambda v: setattr(optimizer, "hz", v or 1))
+    declare("kprobes optimize-delay", "uint", optimizer.delay,
+            "Jiffies the optimizer waits after being kicked (OPTIMIZE_DELAY)",
+            on_change=lambda v: setattr(optimizer, "delay", v))
+    declare("kprobes clock", "enum", "auto",
+            "The clock the optimizer runs on (auto: real at the prompt, virtual in scripts)",
+            choices=("auto", "real", "virtual"),
+            on_change=lambda v: apply_clock_mode(session))
+    apply_clock_mode(session)
+
+    def idle(seconds: float) -> None:
+        clock = session.machine.clock
+        if not clock.virtual:
+            clock.advance(int(seconds * 1e9))
+
+    session.events.subscribe("idle-tick", idle)
+
+
+def apply_clock_mode(session: Session) -> None:
+    mode = session.settings["kprobes clock"]
+    if mode == "auto":
+        mode = "real" if session.interactive else "virtual"
+    session.machine.clock.mode = mode
+
 
 def system_of(ctx: Context) -> KprobeSystem:
     return ctx.session.extensions["kprobes"]
@@ -69,7 +106,7 @@ def kernel_list_line(ctx: Context, probe: Kprobe, flags: str = "") -> str:
         text = f"{probe.addr:08x}  {probe.kind}  {probe.addr:#x} "
     if probe.disabled:
         flags = "[DISABLED]" + flags
-    return text + flags
+    return text + flags + optimized_flag(ctx, probe)
 
 
 def probe_state(ctx: Context, probe: Kprobe) -> str:
@@ -77,10 +114,14 @@ def probe_state(ctx: Context, probe: Kprobe) -> str:
     site = manager.sites.get(probe.addr or -1)
     if probe.faulted:
         return "handler-faulted"
+    if site is not None and system_of(ctx).optimizer.is_jumping(site):
+        return "optimized" if not probe.disabled else "disabled, jump still present"
     if probe.disabled:
         return "disabled"
     if manager.all_disarmed:
         return "disarmed (all)"
+    if site is not None and system_of(ctx).optimizer.state(site).queued == "optimize":
+        return "armed, optimizing"
     return "armed" if site is not None and site.armed else "disarmed"
 
 
@@ -96,10 +137,12 @@ def cmd_info_kprobes(ctx: Context, args: str) -> None:
     if not manager.probes:
         ctx.out.line("No kprobes.")
         return
-    ctx.out.line(f"{'kprobes/list':<44}  {'Num':>3}  {'Name':<24} {'Hits':>8} {'Missed':>7}  State")
+    ctx.out.line(f"{'kprobes/list':<52}  {'Num':>3}  {'Name':<20} {'Hits':>7} {'BP':>7} "
+                 f"{'Jump':>7} {'Missed':>6}  State")
     for probe in list_order(manager):
-        ctx.out.line(f"{kernel_list_line(ctx, probe):<44}  {probe.id:>3}  {probe.name:<24} "
-                     f"{probe.nhit:>8} {probe.nmissed:>7}  {probe_state(ctx, probe)}")
+        ctx.out.line(f"{kernel_list_line(ctx, probe):<52}  {probe.id:>3}  {probe.name:<20} "
+                     f"{probe.nhit:>7} {probe.nhit_bp:>7} {probe.nhit_jump:>7} "
+                     f"{probe.nmissed:>6}  {probe_state(ctx, probe)}")
     if manager.all_disarmed:
         ctx.out.line("All kprobes are disarmed (kprobes disable).")
 
@@ -291,3 +334,130 @@ def cmd_kprobes_disable(ctx: Context, args: str) -> None:
     """Disarm every kprobe, keeping each one's own state (echo 0 > .../enabled)."""
     system_of(ctx).kprobes.set_all_armed(False)
     ctx.out.line("Kprobes globally disabled")
+
+
+# ---------------------------------------------------------------------- optprobes
+
+
+def _optimizer(ctx: Context) -> Any:
+    return system_of(ctx).optimizer
+
+
+def optimized_flag(ctx: Context, probe: Kprobe) -> str:
+    site = system_of(ctx).kprobes.sites.get(probe.addr or -1)
+    return "[OPTIMIZED]" if site is not None and _optimizer(ctx).is_jumping(site) else ""
+
+
+def why_text(ctx: Context, probe: Kprobe) -> str:
+    """In words: is the probe optimized, queued, or why not."""
+    system = system_of(ctx)
+    site = system.kprobes.sites.get(probe.addr or -1)
+    if site is None:
+        return "not registered"
+    optimizer = system.optimizer
+    state = optimizer.state(site)
+    if state.jumping:
+        assert state.trampoline is not None
+        unoptimizing = " (queued for unoptimization)" if state.queued == "unoptimize" else ""
+        return f"optimized: jumps to the trampoline at {state.trampoline.address:#010x}" \
+               f"{unoptimizing}"
+    blocker = optimizer.blocker(site)
+    if blocker is not None:
+        return f"not optimized: {blocker}"
+    if state.queued == "optimize":
+        due = ctx.session.machine.clock.next_due()
+        left = "" if due is None else \
+            f", due in {max(0, due - ctx.session.machine.clock.now) / 1e6:.1f} ms"
+        return f"queued: waiting for the optimizer (OPTIMIZE_DELAY {optimizer.delay} " \
+               f"jiffies at HZ {optimizer.hz}{left})"
+    return "not optimized"
+
+
+@commands.command("kprobe why", category="kprobes", usage="kprobe why ID|NAME")
+def cmd_kprobe_why(ctx: Context, args: str) -> None:
+    """Say whether a probe is optimized, waiting for the optimizer, or why not."""
+    probe = _find(ctx, args)
+    ctx.out.line(f"kprobe {probe.id} ({probe.name}): {why_text(ctx, probe)}.")
+
+
+@commands.command("kprobe history", category="kprobes", usage="kprobe history ID|NAME")
+def cmd_kprobe_history(ctx: Context, args: str) -> None:
+    """A probe's state changes (registered, queued, optimized, ...) with clock stamps."""
+    probe = _find(ctx, args)
+    ctx.out.line(f"kprobe {probe.id} ({probe.name}):")
+    for stamp, text in probe.history:
+        ctx.out.line(f"  [{stamp // 1_000_000_000:5d}.{stamp % 1_000_000_000 // 1000:06d}] {text}")
+
+
+@commands.command("info trampoline", category="kprobes", usage="info trampoline ID|NAME")
+def cmd_info_trampoline(ctx: Context, args: str) -> None:
+    """Disassemble a probe's optprobe trampoline with the kernel template's labels."""
+    from armdbg.isa.disasm import decode_one
+    from armdbg.kprobes import opt_arm
+
+    probe = _find(ctx, args)
+    system = system_of(ctx)
+    site = system.kprobes.sites.get(probe.addr or -1)
+    trampoline = system.optimizer.trampoline_words(site) if site is not None else None
+    if trampoline is None:
+        raise ArmdbgError(f"kprobe {probe.id} ({probe.name}) has no trampoline: "
+                          f"{why_text(ctx, probe)}.")
+    machine = ctx.session.machine
+    where = ctx.session.describe_address(probe.addr or 0)
+    kind = "direct execution of the original instruction" if trampoline.direct_exec else \
+        "the original instruction single-stepped in the callback"
+    ctx.out.line(f"Trampoline of kprobe {probe.id} ({probe.name}) at {where}: "
+                 f"{trampoline.address:#010x}, stack_protect {trampoline.stack_protect}, {kind}")
+    for index in range(opt_arm.TMPL_END):
+        label = opt_arm.label_of(index)
+        if label:
+            ctx.out.line(f"{label}:")
+        address = trampoline.word_address(index)
+        data = machine.read_memory(address, 4)
+        if index in (opt_arm.TMPL_VAL, opt_arm.TMPL_CALL):
+            value = int.from_bytes(data, "little")
+            note = f"op {value}" if index == opt_arm.TMPL_VAL else \
+                "optimized_callback (armdbg's host stub)"
+            text = f".word\t{value:#010x}\t@ {note}"
+        else:
+            text = decode_one(data, address, False).text
+        ctx.out.line(f"  {address:#010x}:\t{data[::-1].hex()}\t{text}")
+    jump = machine.read_memory(probe.addr or 0, 4)
+    ctx.out.line(f"At the probe, {where}: {jump[::-1].hex()}\t"
+                 f"{decode_one(jump, probe.addr or 0, False).text}")
+
+
+@commands.command("kprobes wait-optimizer", category="kprobes", usage="kprobes wait-optimizer")
+def cmd_kprobes_wait(ctx: Context, args: str) -> None:
+    """Run all pending optimizer work now (wait_for_kprobe_optimizer)."""
+    _optimizer(ctx).wait()
+
+
+@commands.command("kprobes optimization", category="kprobes",
+                  usage="kprobes optimization [on|off]")
+def cmd_kprobes_optimization(ctx: Context, args: str) -> None:
+    """Switch jump optimization (like /proc/sys/debug/kprobes-optimization).
+
+    Off unoptimizes every probe and waits for the optimizer; on queues every eligible
+    probe for optimization again.
+    """
+    from armdbg.settings import parse_bool
+
+    optimizer = _optimizer(ctx)
+    if not args.strip():
+        ctx.out.line(f"Jump optimization is {'on' if optimizer.enabled else 'off'}.")
+        return
+    set_optimization(ctx, parse_bool(args, "kprobes optimization"))
+
+
+def set_optimization(ctx: Context, on: bool) -> None:
+    system = system_of(ctx)
+    optimizer = system.optimizer
+    optimizer.enabled = on
+    for site in list(system.kprobes.sites.values()):
+        optimizer.update(site)
+    if on:
+        ctx.out.line("Kprobes globally optimized")
+    else:
+        optimizer.wait()
+        ctx.out.line("Kprobes globally unoptimized")
