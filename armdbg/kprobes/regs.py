@@ -126,7 +126,7 @@ class FramePtRegs(PtRegs):
         values = dict(zip(UREGS, words[:17]))
         values.update(self._values)  # fields already set (pc) win over memory
         object.__setattr__(self, "_values", values)
-        object.__setattr__(self, "orig_r0", words[17])
+        # ORIG_r0 stays ~0: optimized_callback sets it before any handler runs.
         object.__setattr__(self, "_loaded", True)
 
     def set_frame(self, name: str, value: int) -> None:

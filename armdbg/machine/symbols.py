@@ -82,14 +82,20 @@ class SymbolTable:
         return sym.name if offset == 0 else f"{sym.name}+{offset}"
 
     def is_thumb_code(self, address: int) -> bool | None:
-        """Thumb-ness from mapping symbols, else from the containing function."""
+        """Thumb-ness from mapping symbols, else from the containing function.
+
+        Outside every symbol nothing is known (a mapping symbol's reach ends with the
+        image, not at the next mapping symbol far away).
+        """
+        sym = self.containing(address)
+        if sym is None:
+            return None
         index = bisect.bisect_right(self._mapping, (address, "\x7f")) - 1
-        if index >= 0:
+        if index >= 0 and self._mapping[index][0] >= sym.address:
             kind = self._mapping[index][1]
             if kind in ("a", "t"):
                 return kind == "t"
-        sym = self.containing(address)
-        if sym is not None and sym.kind == "func":
+        if sym.kind == "func":
             return sym.thumb
         return None
 
