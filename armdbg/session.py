@@ -38,7 +38,7 @@ class Session:
         self.program_args: list[str] = []
         self.state = ProgramState.LOADED
         self.exit_code: int | None = None
-        self.interactive = False   # set by the REPL: a person is at the prompt
+        self._interactive = False
         # gdb convenience variables ($_, $__, $bpnum, $_exitcode, user $foo), as
         # armdbg.expr Values.
         self.convenience: dict[str, Any] = {}
@@ -113,6 +113,16 @@ class Session:
         self.state = ProgramState.LOADED
         self.exit_code = None
         self.events.publish("program-reloaded", program=self.program)
+
+    @property
+    def interactive(self) -> bool:
+        """Whether a person is at a prompt (the REPL sets it); clocks may follow."""
+        return self._interactive
+
+    @interactive.setter
+    def interactive(self, value: bool) -> None:
+        self._interactive = value
+        self.events.publish("interactive", value=value)
 
     # ------------------------------------------------------------------ helpers
 

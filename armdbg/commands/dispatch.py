@@ -94,6 +94,8 @@ def substitute_args(line: str, args: list[str]) -> str:
         if match.group(0) == "$argc":
             return str(len(args))
         index = int(match.group(1))
-        return args[index] if index < len(args) else match.group(0)
+        if index >= len(args):
+            raise ArmdbgError(f"Missing argument {index} in user function.")
+        return args[index]
 
     return re.sub(r"\$argc|\$arg(\d+)", value, line)

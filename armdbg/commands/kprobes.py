@@ -52,6 +52,7 @@ def attach(session: Session) -> None:
             choices=("auto", "real", "virtual"),
             on_change=lambda v: apply_clock_mode(session))
     apply_clock_mode(session)
+    session.events.subscribe("interactive", lambda value: apply_clock_mode(session))
 
     def idle(seconds: float) -> None:
         clock = session.machine.clock

@@ -42,7 +42,8 @@ def cmd_echo(ctx: Context, args: str) -> None:
     ctx.out.write(unescape(args))
 
 
-@commands.command("info", category="status", prefix=True, usage="info SUBCOMMAND")
+@commands.command("info", category="status", prefix=True, aliases=("i", "inf"),
+                  usage="info SUBCOMMAND")
 def cmd_info(ctx: Context, args: str) -> None:
     """Generic command for showing things about the program being debugged."""
     names = sorted(s.words[-1] for s in ctx.dispatcher.registry.subcommands("info"))

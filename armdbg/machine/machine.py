@@ -124,6 +124,7 @@ class Machine:
         self._service: Callable[[], StopEvent | None] | None = None
         self._slice_limited = False
         self.clock = Clock()
+        self._memory_hooks: dict[int, Callable[..., None]] = {}
         for spec in regions:
             self.map_region(spec.name, spec.start, spec.size, spec.perms, spec.purpose)
         self.reset_cpu()
@@ -402,6 +403,12 @@ class Machine:
         self._service = None
         self._fault: tuple[int, int, int] | None = None
         micros = int(timeout * 1_000_000) if timeout else 0
+        if until != _NO_END:
+            # The stop at `until` is compiled into translated code; a block translated
+            # earlier for another end address would run straight through it (seen with
+            # a cached block starting at an IT instruction).  Drop the blocks that
+            # contain `until` so they are translated again with the stop in place.
+            self.uc.ctl_remove_cache(until, until + 2)
         self._running = True
         try:
             if self._interrupt.is_set():
