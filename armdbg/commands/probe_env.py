@@ -32,11 +32,12 @@ class ProbeFetchEnv:
         return symbol.address if symbol is not None else None
 
     def symbolize_with_size(self, address: int) -> str | None:
-        """``%pS``: ``sym+0xoff/0xsize``."""
-        symbol = self.session.symbols.containing(address)
+        """``%pS``: ``sym+0xoff/0xsize``, the size as kallsyms computes it."""
+        symbols = self.session.symbols
+        symbol = symbols.containing(address)
         if symbol is None:
             return None
-        return f"{symbol.name}+{address - symbol.address:#x}/{symbol.size:#x}"
+        return f"{symbol.name}+{address - symbol.address:#x}/{symbols.kallsyms_size(symbol):#x}"
 
     def retval(self) -> int | None:
         return self._retval

@@ -38,7 +38,17 @@ def unescape(text: str) -> str:
 
 @commands.command("echo", category="support", usage="echo TEXT")
 def cmd_echo(ctx: Context, args: str) -> None:
-    """Print a constant string.  C escapes work: \\n ends a line, \\t is a tab."""
+    """Print a constant string.  C escapes work: \\n ends a line, \\t is a tab.
+
+    `echo TEXT > FILE` and `echo TEXT >> FILE` write to the emulated kernel's tracefs,
+    debugfs and procfs files (/sys/kernel/tracing/kprobe_events, ...), as a shell would.
+    """
+    from armdbg.commands.tracing import redirect, write_virtual
+
+    target = redirect(args)
+    if target is not None:
+        write_virtual(ctx, *target)
+        return
     ctx.out.write(unescape(args))
 
 

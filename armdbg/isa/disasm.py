@@ -32,6 +32,30 @@ def _capstone(thumb: bool) -> capstone.Cs:
     return capstone.Cs(capstone.CS_ARCH_ARM, mode)
 
 
+@lru_cache(maxsize=2)
+def _capstone_detail(thumb: bool) -> capstone.Cs:
+    cs = capstone.Cs(capstone.CS_ARCH_ARM,
+                     capstone.CS_MODE_THUMB if thumb else capstone.CS_MODE_ARM)
+    cs.detail = True
+    return cs
+
+
+@lru_cache(maxsize=4096)
+def may_change_flow(data: bytes, thumb: bool) -> bool:
+    """Whether the instruction can write PC (a branch, a load or ALU result into PC).
+
+    Capstone marks branches with the jump group and lists PC among the written
+    registers of the rest (``pop {pc}``, ``ldr pc``, ``mov pc, lr``).  Undecodable
+    bytes count as "may": they fault, and a fault moves PC too.
+    """
+    cs = _capstone_detail(thumb)
+    for insn in cs.disasm(data, 0, 1):
+        _read, written = insn.regs_access()
+        return (capstone.arm.ARM_REG_PC in written or capstone.CS_GRP_JUMP in insn.groups
+                or capstone.CS_GRP_CALL in insn.groups or capstone.CS_GRP_RET in insn.groups)
+    return True
+
+
 def thumb_is_wide(first_halfword: int) -> bool:
     """A Thumb instruction is 32 bits when its first halfword starts 0b11101/11110/11111."""
     return (first_halfword >> 11) in (0b11101, 0b11110, 0b11111)

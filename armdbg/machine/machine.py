@@ -28,7 +28,7 @@ from unicorn import arm_const as A
 
 from armdbg.errors import MachineError, MemoryAccessError
 from armdbg.isa.cpsr import F_BIT, I_BIT, MODE_SVC, T_BIT
-from armdbg.isa.disasm import Instruction, decode_one, instruction_size
+from armdbg.isa.disasm import Instruction, decode_one, instruction_size, may_change_flow
 from armdbg.machine.clock import Clock
 from armdbg.machine.layout import DEFAULT_REGIONS, RegionSpec
 from armdbg.machine.stops import StopEvent, StopReason
@@ -444,13 +444,19 @@ class Machine:
         instruction runs; trap clients are not consulted.
         """
         pc = self.pc
-        insn = self.instruction_at(pc, self.thumb)
         site = self.traps.get(pc)
         lifted = site is not None and site.inserted
         if lifted:
             assert site is not None
             self._lift(site)
+        insn = self.instruction_at(pc, self.thumb, shadow=False)
         try:
+            if may_change_flow(insn.raw, insn.thumb):
+                # count= only counts in blocks translated while a count was asked for:
+                # a branch into a block cached by an earlier run would run on (unicorn
+                # #1606).  The target is not known here, so every block goes; steps that
+                # fall through are stopped by `until` and need no flush.
+                self.uc.ctl_flush_tb()
             stop = self._emulate(pc + insn.size, count=1)
         finally:
             if lifted and self.traps.get(pc) is site and site is not None:

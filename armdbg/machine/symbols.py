@@ -99,5 +99,13 @@ class SymbolTable:
             return sym.thumb
         return None
 
+    def kallsyms_size(self, symbol: Symbol) -> int:
+        """The size kallsyms reports: the distance to the next symbol (the ELF size for
+        the last one), which is what ``%pS`` prints as ``/0xsize``."""
+        index = bisect.bisect_right(self._addresses, symbol.address)
+        if index < len(self._addresses):
+            return self._addresses[index] - symbol.address
+        return symbol.size
+
     def functions(self) -> list[Symbol]:
         return [s for s in self._sorted if s.kind == "func"]
