@@ -116,6 +116,7 @@ class KprobeManager:
         self.running: Kprobe | None = None  # current_kprobe: a handler is running
         self._ids = itertools.count(1)
         self.optimizer: Optimizer | None = None
+        machine.trap_observers.append(self._trap_changed)
 
     # ------------------------------------------------------------------ lookup
 
@@ -281,6 +282,17 @@ class KprobeManager:
         site = self.sites.get(address)
         if site is not None:
             self._update_arming(site, force=force)
+
+    def _trap_changed(self, what: str, address: int, client: object) -> None:
+        """Another trap owner (a gdb breakpoint) comes or goes at a probed address: the
+        jump must not be under its breakpoint word; without it, optimize again."""
+        site = self.sites.get(address)
+        if site is None or client is self:
+            return
+        if what == "insert" and self.optimizer is not None and self._jumping(site):
+            self.optimizer.force_unoptimize(site)
+        elif what == "remove":
+            self._update_arming(site)
 
     def shares_breakpoint(self, site: ProbeSite) -> bool:
         trap = self.machine.traps.get(site.address)

@@ -275,6 +275,10 @@ class Optimizer:
             self.manager.events.publish("kprobe-unoptimized", probe=probe)
         self.manager.site_unoptimized(site)
 
+    def force_unoptimize(self, site: ProbeSite) -> None:
+        """``unoptimize_kprobe(p, force=true)``: the breakpoint goes back now."""
+        self._unoptimize_now(site)
+
     def retire(self, site: ProbeSite) -> None:
         """The site lost its last probe: free its trampoline once nothing uses it."""
         state = self.states.get(site.address)

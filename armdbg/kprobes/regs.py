@@ -36,7 +36,7 @@ class PtRegs:
 
     @classmethod
     def capture(cls, machine: Machine) -> PtRegs:
-        return cls({name: machine.read_register(name) for name in UREGS})
+        return cls(dict(zip(UREGS, machine.read_all_registers())))
 
     def __getattr__(self, name: str) -> int:
         if name == "ARM_ORIG_r0":

@@ -6,11 +6,11 @@ Two modes:
   it while it waits at the prompt -- a user who sets a probe and waits sees it get
   optimized.
 * ``virtual``: deterministic, for scripts and tests.  The clock advances only by
-  explicit ``advance`` calls and by fixed charges for what the machine did: each
-  completed slice of ``count`` instructions costs ``count`` x ``ns_per_instruction``,
-  and each kprobe hit is charged what it costs on hardware (about 1 us through the
-  breakpoint, 0.3 us through an optimized jump, per the seed thread).  The same program
-  and the same commands always give the same times.
+  explicit ``advance`` calls and by fixed charges for events: each kprobe hit is charged
+  what it costs on hardware (about 1 us through the breakpoint, 0.3 us through an
+  optimized jump, per the seed thread).  The same program and the same commands always
+  give the same times.  Plain instructions are not charged: counting them would need
+  Unicorn's per-instruction count hook, which costs a factor of six in speed.
 
 Timers are one-shot callbacks due at a clock time; they run outside Unicorn, between
 two ``emu_start`` calls, so they may patch code.
@@ -35,10 +35,9 @@ class Timer:
 
 
 class Clock:
-    def __init__(self, mode: str = "real", ns_per_instruction: int = 1) -> None:
+    def __init__(self, mode: str = "real") -> None:
         self.mode = mode
         self.now = 0  # nanoseconds since the machine was created
-        self.ns_per_instruction = ns_per_instruction
         self._timers: list[Timer] = []
         self._seq = itertools.count()
 
@@ -73,7 +72,10 @@ class Clock:
             timer.callback()
 
     def charge(self, ns: int) -> None:
-        """Virtual mode's cost of an event (a probe hit); real mode measures instead."""
+        """Virtual mode's cost of an event (a probe hit); real mode measures instead.
+
+        Timers that fall due run at the next point outside Unicorn (``run_due``).
+        """
         if self.virtual:
             self.now += ns
 

@@ -16,6 +16,7 @@ Design constraints measured on unicorn 2.1.4 (see shared/reference/unicorn-notes
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import struct
 import threading
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 import unicorn
 from unicorn import arm_const as A
+from unicorn.unicorn_py3.unicorn import uclib as uc_lib
 
 from armdbg.errors import MachineError, MemoryAccessError
 from armdbg.isa.cpsr import F_BIT, I_BIT, MODE_SVC, T_BIT
@@ -33,6 +35,7 @@ from armdbg.machine.clock import Clock
 from armdbg.machine.layout import DEFAULT_REGIONS, RegionSpec
 from armdbg.machine.stops import StopEvent, StopReason
 from armdbg.machine.traps import SERVICE, TrapClient, TrapClientEntry, TrapSite, TrapTable
+from armdbg.machine.watchdog import Watchdog
 
 REGISTER_IDS: dict[str, int] = {f"r{i}": getattr(A, f"UC_ARM_REG_R{i}") for i in range(13)}
 REGISTER_IDS.update(sp=A.UC_ARM_REG_SP, lr=A.UC_ARM_REG_LR, pc=A.UC_ARM_REG_PC,
@@ -122,8 +125,20 @@ class Machine:
         self._interrupt = threading.Event()
         self._running = False
         self._service: Callable[[], StopEvent | None] | None = None
-        self._slice_limited = False
+        self._cell = ctypes.c_uint32()
+        self._cell_ref = ctypes.byref(self._cell)
+        self._batch_cells = [ctypes.c_uint32() for _ in GENERAL_REGISTERS]
+        self._batch_ids = (ctypes.c_int32 * len(GENERAL_REGISTERS))(
+            *(REGISTER_IDS[name] for name in GENERAL_REGISTERS))
+        self._batch_ptrs = (ctypes.c_void_p * len(GENERAL_REGISTERS))(
+            *(ctypes.cast(ctypes.byref(c), ctypes.c_void_p) for c in self._batch_cells))
         self.clock = Clock()
+        self._watchdog = Watchdog(self._watchdog_stop)
+        self._armed_generation = -1
+        # Told before a trap client is inserted and after one is removed, with
+        # ("insert"|"remove", address, client): kprobes take an optimized jump out of
+        # the way of a debugger breakpoint this way.
+        self.trap_observers: list[Callable[[str, int, object], None]] = []
         self._memory_hooks: dict[int, Callable[..., None]] = {}
         for spec in regions:
             self.map_region(spec.name, spec.start, spec.size, spec.perms, spec.purpose)
@@ -144,7 +159,13 @@ class Machine:
         canon = self.canonical_register(name)
         if canon is None:
             raise MachineError(f"Invalid register `{name}'")
-        return int(self.uc.reg_read(REGISTER_IDS[canon]))
+        return self._read(REGISTER_IDS[canon])
+
+    def _read(self, reg_id: int) -> int:
+        """One 32-bit register straight through the library (the binding's reg_read
+        costs ~2 us of Python per call; the hit paths read a dozen)."""
+        uc_lib.uc_reg_read(self.uc._uch, reg_id, self._cell_ref)
+        return self._cell.value
 
     def write_register(self, name: str, value: int) -> None:
         canon = self.canonical_register(name)
@@ -157,11 +178,23 @@ class Machine:
         self.uc.reg_write(REGISTER_IDS[canon], value)
 
     def registers(self) -> dict[str, int]:
-        return {name: self.read_register(name) for name in GENERAL_REGISTERS}
+        return dict(zip(GENERAL_REGISTERS, self.read_all_registers()))
+
+    def read_all_registers(self) -> tuple[int, ...]:
+        """r0-r12, sp, lr, pc, cpsr in one library call.
+
+        The binding's own ``reg_read_batch`` rebuilds its ctypes arrays on every call
+        (~55 us measured, more than 17 single reads); these arrays are built once.
+        """
+        status = uc_lib.uc_reg_read_batch(self.uc._uch, self._batch_ids, self._batch_ptrs,
+                                          len(GENERAL_REGISTERS))
+        if status != unicorn.UC_ERR_OK:
+            raise MachineError(f"cannot read registers (unicorn error {status})")
+        return tuple(cell.value for cell in self._batch_cells)
 
     @property
     def pc(self) -> int:
-        return int(self.uc.reg_read(A.UC_ARM_REG_PC))
+        return self._read(A.UC_ARM_REG_PC)
 
     @pc.setter
     def pc(self, value: int) -> None:
@@ -169,7 +202,7 @@ class Machine:
 
     @property
     def cpsr(self) -> int:
-        return int(self.uc.reg_read(A.UC_ARM_REG_CPSR))
+        return self._read(A.UC_ARM_REG_CPSR)
 
     @cpsr.setter
     def cpsr(self, value: int) -> None:
@@ -303,6 +336,8 @@ class Machine:
         """
         if word is None:
             word = GDB_THUMB_BREAKPOINT if thumb else GDB_ARM_BREAKPOINT
+        for observer in list(self.trap_observers):
+            observer("insert", address, client)
         site = self.traps.get(address)
         if site is None:
             site = TrapSite(address, thumb, self.read_memory(address, len(word)))
@@ -312,7 +347,15 @@ class Machine:
             extra = self.read_memory(address + len(site.original),
                                      len(word) - len(site.original))
             site.original += extra
-        site.entries.append(TrapClientEntry(client, word, shadowed))
+        entry = TrapClientEntry(client, word, shadowed)
+        if shadowed:
+            # Hidden clients (gdb breakpoints) are asked first: a breakpoint stops the
+            # machine before a kprobe at the same address runs, as on a board where the
+            # debugger's trap is taken before the instruction is single-stepped.
+            position = sum(1 for e in site.entries if e.shadowed)
+            site.entries.insert(position, entry)
+        else:
+            site.entries.append(entry)
         self._write_site(site)
         return site
 
@@ -331,8 +374,10 @@ class Machine:
             if site.inserted:
                 self.write_memory(address, site.original)
                 site.inserted = False
-            return
-        self._write_site(site)
+        else:
+            self._write_site(site)
+        for observer in list(self.trap_observers):
+            observer("remove", address, client)
 
     def _write_site(self, site: TrapSite) -> None:
         word = site.word
@@ -389,6 +434,11 @@ class Machine:
         # unicorn #391: the start address's bit 0, not CPSR.T, selects Thumb state.
         return self.pc | (1 if self.thumb else 0)
 
+    def _watchdog_stop(self, generation: int) -> None:
+        # Only the run it was armed for: a late firing must not cut the next one.
+        if generation == self._armed_generation and self._running:
+            self.uc.emu_stop()
+
     def interrupt(self) -> None:
         """Stop a run from another thread (Ctrl-C); the state stays consistent."""
         self._interrupt.set()
@@ -402,7 +452,6 @@ class Machine:
         self._hook_error = None
         self._service = None
         self._fault: tuple[int, int, int] | None = None
-        micros = int(timeout * 1_000_000) if timeout else 0
         if until != _NO_END:
             # The stop at `until` is compiled into translated code; a block translated
             # earlier for another end address would run straight through it (seen with
@@ -410,10 +459,12 @@ class Machine:
             # contain `until` so they are translated again with the stop in place.
             self.uc.ctl_remove_cache(until, until + 2)
         self._running = True
+        if timeout:
+            self._armed_generation = self._watchdog.arm(time.monotonic() + timeout)
         try:
             if self._interrupt.is_set():
                 return self._interrupted_stop()
-            self.uc.emu_start(self._start_address(), until, timeout=micros, count=count)
+            self.uc.emu_start(self._start_address(), until, count=count)
         except unicorn.UcError as err:
             if self._hook_error is not None:
                 raise self._hook_error from None
@@ -422,6 +473,9 @@ class Machine:
             return self._fault_stop(err)
         finally:
             self._running = False
+            if timeout:
+                self._armed_generation = -1
+                self._watchdog.disarm()
         if self._hook_error is not None:
             error, self._hook_error = self._hook_error, None
             raise error
@@ -451,13 +505,17 @@ class Machine:
             self._lift(site)
         insn = self.instruction_at(pc, self.thumb, shadow=False)
         try:
+            count = 0
             if may_change_flow(insn.raw, insn.thumb):
-                # count= only counts in blocks translated while a count was asked for:
-                # a branch into a block cached by an earlier run would run on (unicorn
-                # #1606).  The target is not known here, so every block goes; steps that
-                # fall through are stopped by `until` and need no flush.
+                # A branch may not come back to `until`: count the one instruction.
+                # count= only counts in blocks translated while a count was asked for: a
+                # branch into a block cached by an earlier run would run on (unicorn
+                # #1606).  The target is not known here, so every block goes.  Steps that
+                # fall through are stopped by `until` alone: switching the count hook on
+                # and off costs a translation-cache flush each time (~65 us, measured).
                 self.uc.ctl_flush_tb()
-            stop = self._emulate(pc + insn.size, count=1)
+                count = 1
+            stop = self._emulate(pc + insn.size, count=count)
         finally:
             if lifted and self.traps.get(pc) is site and site is not None:
                 self._write_site(site)
@@ -530,6 +588,7 @@ class Machine:
             if self._service is not None:
                 service, self._service = self._service, None
                 stop = service()
+                self.clock.run_due()  # the hit is handled: a due optimizer may run now
                 if stop is not None:
                     return stop
                 if until is not None and self.pc == until:
@@ -540,40 +599,33 @@ class Machine:
             return self._timeout_stop()
 
     def _emulate_slice(self, end: int, remaining: float | None) -> tuple[StopEvent | None, bool]:
-        """One ``emu_start``, cut short when the clock has a timer due.
+        """One ``emu_start``, cut short when a real-time clock has a timer due.
 
         Real clock: the slice gets a host-time limit up to the timer (``timeout`` uses a
-        timer thread: no per-instruction cost).  Virtual clock: the slice gets an
-        instruction budget (``count``), charged to the clock when it is used up.  Returns
-        the stop, and whether the slice ended only because its budget ran out.
+        timer thread: no per-instruction cost) and the clock advances by the time spent.
+        Virtual clock: only events advance it (see clock.py), so the slice is not cut;
+        timers run here, outside Unicorn, once they fell due.  Returns the stop, and
+        whether the slice ended only to let a timer run.
         """
         clock = self.clock
         due = clock.next_due()
-        count = 0
         limit = remaining
-        if due is not None:
-            if clock.virtual:
-                count = max(1, (due - clock.now) // clock.ns_per_instruction)
-            else:
-                until_due = max((due - clock.now) / 1e9, 0.0005)
-                limit = until_due if limit is None else min(limit, until_due)
+        if due is not None and not clock.virtual:
+            until_due = max((due - clock.now) / 1e9, 0.0005)
+            limit = until_due if limit is None else min(limit, until_due)
         started = time.monotonic()
-        self._slice_limited = limit is not None and limit != remaining
-        stop = self._emulate(end, count=count, timeout=limit)
+        timer_limited = limit is not None and limit != remaining
+        stop = self._emulate(end, timeout=limit)
         if not clock.virtual:
-            clock.advance(int((time.monotonic() - started) * 1e9))
-        budget_used = (stop is None and self._service is None and count
-                       and self.pc != end)
-        if budget_used:
-            clock.advance(count * clock.ns_per_instruction)
-        else:
+            clock.now += int((time.monotonic() - started) * 1e9)
+        if self._service is None:
+            # Never between a trap and its service: the optimizer must not patch an
+            # instruction whose breakpoint hit is still being handled (the kernel's
+            # optimizer waits for that too, in synchronize_rcu_tasks()).
             clock.run_due()
-        if stop is not None or self._service is not None:
+        if stop is not None or self._service is not None or self.pc == end:
             return stop, False
-        if self.pc == end:
-            return None, False
-        timed_out_for_timer = not clock.virtual and self._slice_limited
-        return None, bool(budget_used or timed_out_for_timer)
+        return None, timer_limited
 
     def _timeout_stop(self) -> StopEvent:
         return StopEvent(StopReason.TIMEOUT, self.pc, self.thumb, signal="SIGALRM",
@@ -683,9 +735,8 @@ class Machine:
             if intno == _EXCP_SWI:
                 self._dispatch_svc(pc, thumb)
             elif intno == _EXCP_BKPT:
-                at = pc - (2 if thumb else 4)
-                self.set_pc(at, thumb)
-                self.request_stop(StopEvent(StopReason.SIGNAL, at, thumb, signal="SIGTRAP",
+                # Unlike SVC, PC still points at the BKPT here (a prefetch abort).
+                self.request_stop(StopEvent(StopReason.SIGNAL, pc, thumb, signal="SIGTRAP",
                                             description="Program received signal SIGTRAP, "
                                                         "Trace/breakpoint trap (bkpt)."))
             else:
