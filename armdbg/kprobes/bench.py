@@ -98,12 +98,12 @@ class Bench:
             count[0] += 1
 
         handle = machine.uc.hook_add(unicorn.UC_HOOK_CODE, hook)
-        machine.uc.ctl_flush_tb()
+        machine.uc.ctl_flush_tb()  # type: ignore[attr-defined]
         try:
             self._run(function, 1)
         finally:
             machine.uc.hook_del(handle)
-            machine.uc.ctl_flush_tb()
+            machine.uc.ctl_flush_tb()  # type: ignore[attr-defined]
         return count[0]
 
     def measure(self, calls: int = 2000,

@@ -513,7 +513,7 @@ class Machine:
                 # #1606).  The target is not known here, so every block goes.  Steps that
                 # fall through are stopped by `until` alone: switching the count hook on
                 # and off costs a translation-cache flush each time (~65 us, measured).
-                self.uc.ctl_flush_tb()
+                self.uc.ctl_flush_tb()  # type: ignore[attr-defined]  # in the binding, not its stubs
                 count = 1
             stop = self._emulate(pc + insn.size, count=count)
         finally:
