@@ -31,6 +31,8 @@ from unicorn.unicorn_py3.unicorn import uclib as uc_lib
 from armdbg.errors import MachineError, MemoryAccessError
 from armdbg.isa.cpsr import F_BIT, I_BIT, MODE_SVC, T_BIT
 from armdbg.isa.disasm import Instruction, decode_one, instruction_size, may_change_flow
+from armdbg.isa.flow import next_pc
+from armdbg.isa.itstate import current_condition, in_it_block, itstate_from_cpsr
 from armdbg.machine.clock import Clock
 from armdbg.machine.layout import DEFAULT_REGIONS, RegionSpec
 from armdbg.machine.stops import StopEvent, StopReason
@@ -506,16 +508,23 @@ class Machine:
         insn = self.instruction_at(pc, self.thumb, shadow=False)
         try:
             count = 0
+            end = pc + insn.size
             if may_change_flow(insn.raw, insn.thumb):
-                # A branch may not come back to `until`: count the one instruction.
-                # count= only counts in blocks translated while a count was asked for: a
-                # branch into a block cached by an earlier run would run on (unicorn
-                # #1606).  The target is not known here, so every block goes.  Steps that
-                # fall through are stopped by `until` alone: switching the count hook on
-                # and off costs a translation-cache flush each time (~65 us, measured).
-                self.uc.ctl_flush_tb()  # type: ignore[attr-defined]  # in the binding, not its stubs
-                count = 1
-            stop = self._emulate(pc + insn.size, count=count)
+                # Steps that fall through are stopped by `until` alone.  A branch whose
+                # target is exact from the encoding, registers and memory (b, bl, blx,
+                # bx, cbz, pop/ldm with pc) is stopped at its target the same way.
+                target = self._branch_target(insn)
+                if target is not None and target != pc:
+                    end = target
+                else:
+                    # Otherwise count the one instruction.  count= only counts in blocks
+                    # translated while a count was asked for: a branch into a block
+                    # cached by an earlier run would run on (unicorn #1606), so every
+                    # block goes -- and switching the count hook on and off flushes the
+                    # cache anyway (~65 us, measured): hence the targets above.
+                    self.uc.ctl_flush_tb()  # type: ignore[attr-defined]  # binding, not stubs
+                    count = 1
+            stop = self._emulate(end, count=count)
         finally:
             if lifted and self.traps.get(pc) is site and site is not None:
                 self._write_site(site)
@@ -525,6 +534,17 @@ class Machine:
         if stop is not None:
             return stop
         return StopEvent(StopReason.STEP, self.pc, self.thumb)
+
+    def _branch_target(self, insn: Instruction) -> int | None:
+        """Where a branch at PC goes (without the Thumb bit), or None if not known."""
+        itstate = itstate_from_cpsr(self.cpsr) if insn.thumb else 0
+        condition = current_condition(itstate) if in_it_block(itstate) else None
+        try:
+            target = next_pc(insn.raw, insn.address, insn.thumb, self.cpsr, condition,
+                             self.read_register, self.read_u32)
+        except MemoryAccessError:
+            return None  # the load will fault: let the counted step report it
+        return None if target is None else target & ~1
 
     def step(self) -> StopEvent:
         """One instruction, as the CPU would execute it with the traps in place.

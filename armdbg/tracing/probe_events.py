@@ -236,6 +236,17 @@ class ProbeEvents:
 
     # ------------------------------------------------------------------ hits
 
+    def recorder(self, line: str) -> Callable[[Kprobe, PtRegs], int]:
+        """A pre_handler that records events of definition ``line`` without registering
+        a probe of its own (``kprobes bench`` measures the recording cost with it)."""
+        parsed = parse_definition(line, SymbolsForDefinitions(self._symbols()))
+        if not isinstance(parsed, ProbeDefinition):
+            raise ArmdbgError(f"not a probe definition: {line}")
+        event = ProbeEvent(parsed, self)
+        event.deferred = not any(insn.op in _MEMORY_OPS
+                                 for arg in parsed.args for insn in arg.code)
+        return lambda probe, regs: self._hit(event, regs, None)
+
     def _hit(self, event: ProbeEvent, regs: PtRegs, ret_ip: int | None) -> int:
         buffer = self.buffer
         if not buffer.on:
@@ -254,5 +265,5 @@ class ProbeEvents:
         else:
             env = self.env_factory(regs, retval)
             text = definition.event_text(env, ret_ip=ret_ip)
-            buffer.record(TraceRecord(now, event, size + len(text), text=text, ret_ip=ret_ip))
+            buffer.record(TraceRecord(now, event, size, text=text, ret_ip=ret_ip))
         return 0
