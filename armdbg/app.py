@@ -128,8 +128,22 @@ class App:
             from armdbg.ui.repl import run_repl
 
             return run_repl(self)
-        for line in sys.stdin:
-            self.run_line_reporting(line.rstrip("\n"))
+        source = _StdinSource()
+        ctx = self.context()
+        ctx.input = source
+        while (line := source.read_line("")) is not None:
+            try:
+                self.dispatcher.execute(line, ctx)
+            except (Exception, KeyboardInterrupt) as err:
+                self.report(err)
             if self.quit_requested is not None:
                 return self.quit_requested
         return 0
+
+
+class _StdinSource:
+    """Commands piped on standard input; bodies of define/if/while read from it too."""
+
+    def read_line(self, prompt: str) -> str | None:
+        line = sys.stdin.readline()
+        return line.rstrip("\n") if line else None

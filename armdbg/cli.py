@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--raw", metavar="ADDR", help="load FILE as a raw image at ADDR")
     parser.add_argument("--thumb", action="store_true", help="a raw image starts in Thumb state")
     parser.add_argument("--no-color", action="store_true", help="plain text output")
+    parser.add_argument("--history", metavar="FILE",
+                        help="command history file of the interactive shell (default: "
+                             "$ARMDBG_HISTORY, else ~/.armdbg_history; empty: none)")
     parser.add_argument("--plugin-dir", action="append", default=[], metavar="DIR",
                         help="load plugins from DIR as well")
     parser.add_argument("--version", action="version", version=f"armdbg {__version__}")
@@ -55,7 +58,8 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None,
     stderr = stderr or sys.stderr
     options = build_parser().parse_args(argv)
     color = not options.no_color and "NO_COLOR" not in os.environ and stdout.isatty()
-    app = App(stdout=stdout, stderr=stderr, color=color, plugin_dirs=options.plugin_dir)
+    app = App(stdout=stdout, stderr=stderr, color=color, plugin_dirs=options.plugin_dir,
+              history_path=options.history)
     try:
         app.load_initial(options.file, raw=options.raw, thumb=options.thumb,
                          program_args=options.program_args)
@@ -80,10 +84,10 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None,
             failed = True
             if options.batch and not options.keep_going:
                 return 1
-        except ArmdbgError as err:
-            stderr.write(f"{err}\n")
+        except (Exception, KeyboardInterrupt) as err:  # one line, never a traceback
+            app.report(err)
             failed = True
-            if options.batch and not options.keep_going:
+            if options.batch and (not options.keep_going or isinstance(err, KeyboardInterrupt)):
                 return 1
         if app.quit_requested is not None:
             return app.quit_requested

@@ -29,7 +29,7 @@ class EventBus:
 
         return unsubscribe
 
-    def publish(self, event: str, **payload: Any) -> None:
+    def publish(self, event: str, /, **payload: Any) -> None:
         for handler in list(self._handlers.get(event, ())):
             try:
                 handler(**payload)

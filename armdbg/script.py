@@ -53,6 +53,9 @@ def run_file(path: Path, ctx: Context, *, keep_going: bool = False,
             return failures
         start = source.line_number
         inner.location = f"{source.origin}:{start}"
+        app = ctx.session.extensions.get("app")
+        if app is not None and app.quit_requested is not None:
+            return failures  # `quit` ends the file, as in gdb
         try:
             ctx.dispatcher.execute(line, inner)
         except Exception as err:  # reported as one line, never raised raw
