@@ -441,6 +441,10 @@ class Machine:
         if generation == self._armed_generation and self._running:
             self.uc.emu_stop()
 
+    def clear_interrupt(self) -> None:
+        """Forget an interrupt that no run consumed (it must not stop the next one)."""
+        self._interrupt.clear()
+
     def interrupt(self) -> None:
         """Stop a run from another thread (Ctrl-C); the state stays consistent."""
         self._interrupt.set()

@@ -130,10 +130,10 @@ def guest_errno(err: BaseException) -> int:
 
 
 def exit_description(code: int) -> str:
-    """gdb's words for a process exit; gdb prints the status in octal, two digits."""
+    """gdb's words for a process exit; gdb prints the status as ``0%o`` (42 is 052)."""
     if code == 0:
         return "[Inferior 1 (process 1) exited normally]"
-    return f"[Inferior 1 (process 1) exited with code {code:02o}]"
+    return f"[Inferior 1 (process 1) exited with code 0{code:o}]"
 
 
 class Console(Protocol):

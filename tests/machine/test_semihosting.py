@@ -497,9 +497,9 @@ def test_exit_other_reason_is_status_1(machine: Machine) -> None:
 @pytest.mark.parametrize(("reason", "subcode", "code", "description"), [
     (ADP_STOPPED_APPLICATION_EXIT, 0, 0, "[Inferior 1 (process 1) exited normally]"),
     (ADP_STOPPED_APPLICATION_EXIT, 3, 3, "[Inferior 1 (process 1) exited with code 03]"),
-    (ADP_STOPPED_APPLICATION_EXIT, 42, 42, "[Inferior 1 (process 1) exited with code 52]"),
+    (ADP_STOPPED_APPLICATION_EXIT, 42, 42, "[Inferior 1 (process 1) exited with code 052]"),
     (ADP_STOPPED_APPLICATION_EXIT, MINUS_ONE, 255,
-     "[Inferior 1 (process 1) exited with code 377]"),
+     "[Inferior 1 (process 1) exited with code 0377]"),
     (0x20023, 42, 1, "[Inferior 1 (process 1) exited with code 01]"),
 ])
 @pytest.mark.parametrize("thumb", [False, True])
@@ -519,7 +519,7 @@ def test_exit_closes_files(machine: Machine, sh: Semihosting) -> None:
 
 
 def test_exit_description_is_octal() -> None:
-    assert exit_description(8) == "[Inferior 1 (process 1) exited with code 10]"
+    assert exit_description(8) == "[Inferior 1 (process 1) exited with code 010]"
     assert exit_description(1) == "[Inferior 1 (process 1) exited with code 01]"
 
 
