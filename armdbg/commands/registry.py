@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from armdbg.errors import UsageError
@@ -164,6 +164,34 @@ class Registry:
         for alias in spec.aliases:
             node.aliases[alias] = leaf
         self._specs.append(spec)
+
+    def replace(self, spec: CommandSpec) -> CommandSpec | None:
+        """Declare ``spec`` even if its name is taken, as gdb's ``define`` redefines.
+
+        A command of that name is replaced (its subcommands stay); an alias of that
+        name is taken away from the command it belonged to.  Returns the replaced
+        spec, or None.  Unlike :meth:`add` this is for run time, not for declarations.
+        """
+        node = self._root
+        for word in spec.words[:-1]:
+            node = node.children.setdefault(word, _Node())
+        leaf = spec.words[-1]
+        if leaf in node.aliases:
+            owner_node = node.children[node.aliases.pop(leaf)]
+            if owner_node.spec is not None:
+                old_owner = owner_node.spec
+                # A new object: specs are shared by every registry built from a module.
+                owner_node.spec = replace(old_owner, aliases=tuple(
+                    a for a in old_owner.aliases if a != leaf))
+                self._specs[self._specs.index(old_owner)] = owner_node.spec
+        child = node.children.setdefault(leaf, _Node())
+        old = child.spec
+        child.spec = spec
+        if old is not None:
+            self._specs[self._specs.index(old)] = spec
+        else:
+            self._specs.append(spec)
+        return old
 
     def remove_owner(self, owner: str) -> None:
         """Forget a plugin's commands (for unload and reload)."""

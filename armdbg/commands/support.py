@@ -1,4 +1,4 @@
-"""Support commands: echo, and the machine's memory map (``info mem``, ``mem map``)."""
+"""Support commands: echo.  (The memory map commands live in armdbg.commands.memory.)"""
 
 from __future__ import annotations
 
@@ -61,14 +61,3 @@ def cmd_info(ctx: Context, args: str) -> None:
         raise UsageError(f'Undefined info command: "{args}".  Try "help info".')
     ctx.out.line('"info" must be followed by the name of an info command.')
     ctx.out.line("List of info subcommands: " + ", ".join(names) + ".")
-
-
-@commands.command("info mem", category="status", aliases=(), usage="info mem")
-def cmd_info_mem(ctx: Context, args: str) -> None:
-    """Memory regions of the emulated machine, with permissions and purpose."""
-    if args:
-        raise UsageError("info mem takes no arguments.")
-    ctx.out.line(f"{'Name':<16} {'Start':<11} {'End':<11} {'Size':>10} Perm Purpose")
-    for region in ctx.session.machine.regions:
-        ctx.out.line(f"{region.name:<16} {region.start:#010x}  {region.end:#010x}  "
-                     f"{region.size:>#10x} {region.perms:<4} {region.purpose}")
