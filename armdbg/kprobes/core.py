@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from armdbg.errors import ArmdbgError
+from armdbg.isa.conditions import condition_passed
+from armdbg.isa.itstate import current_condition, in_it_block, itstate_from_cpsr
 from armdbg.kprobes.arch_arm import (
     MAX_STACK_SIZE,
     arm_condition_passes,
@@ -342,6 +344,10 @@ class KprobeManager:
             self._retire(site)
 
     def call_handler(self, probe: Kprobe, handler: Callable[..., Any], *args: Any) -> Any:
+        # The optimizer's way in (a pre_handler on the jump path): the hit is news for
+        # plugins' "probe-hit", published only when someone listens.
+        if self.events.has_subscribers("kprobe-hit"):
+            self.events.publish("kprobe-hit", probe=probe, path="jump")
         return self._call(probe, handler, *args)
 
     def _arm(self, site: ProbeSite) -> None:
@@ -384,6 +390,10 @@ class KprobeManager:
         probe_site = self.sites.get(site.address)
         if probe_site is None:
             return self._single_step(machine)
+        if probe_site.thumb and not self._thumb_condition_passes(machine, probe_site):
+            # insn_check_cc failed: the instruction runs as the CPU runs it (a NOP in
+            # its IT slot, a branch not taken) and no handler is called.
+            return self._single_step(machine)
         if self.running is not None:
             # A probe hit while a handler runs: count it missed, just single-step.
             for probe in probe_site.enabled_probes:
@@ -400,6 +410,9 @@ class KprobeManager:
         for probe in probes:
             probe.nhit += 1
             probe.nhit_bp += 1
+        if self.events.has_subscribers("kprobe-hit"):  # plugins' "probe-hit"; free if none
+            for probe in probes:
+                self.events.publish("kprobe-hit", probe=probe, path="breakpoint")
         for probe in probes:
             if probe.pre_handler is None or probe.faulted:
                 continue
@@ -430,6 +443,16 @@ class KprobeManager:
                 self._call(probe, probe.post_handler, regs, 0)  # type: ignore[arg-type]
             regs.apply(machine)
         return None
+
+    @staticmethod
+    def _thumb_condition_passes(machine: Machine, site: ProbeSite) -> bool:
+        """The Thumb ``insn_check_cc``: the IT block's current condition inside a block,
+        else the instruction's own (a conditional B<c>)."""
+        cpsr = machine.cpsr
+        itstate = itstate_from_cpsr(cpsr)
+        condition = current_condition(itstate) if in_it_block(itstate) else \
+            site.decision.condition
+        return condition_passed(condition, cpsr)
 
     def _single_step(self, machine: Machine) -> StopEvent | None:
         step = machine.raw_step()

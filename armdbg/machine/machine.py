@@ -482,6 +482,11 @@ class Machine:
             if timeout:
                 self._armed_generation = -1
                 self._watchdog.disarm()
+            if until != _NO_END:
+                # And drop them again: a block keeps its compiled stop at `until` and
+                # would end a later run there for no reason (seen at the kretprobe
+                # trampoline after a step had stopped on it).
+                self.uc.ctl_remove_cache(until, until + 2)
         if self._hook_error is not None:
             error, self._hook_error = self._hook_error, None
             raise error
