@@ -13,8 +13,20 @@ from armdbg.commands.registry import CommandSet, Registry
 
 BUILTIN_MODULES = (
     "armdbg.commands.support",
+    "armdbg.commands.memory",
+    "armdbg.commands.state",
+    "armdbg.commands.context_view",  # before data: the context shows before the displays
+    "armdbg.commands.data",
+    "armdbg.commands.code",
     "armdbg.commands.kprobes",
+    "armdbg.commands.tracing",
+    "armdbg.commands.breakpoints",
+    "armdbg.commands.running",
     "armdbg.commands.session_cmds",
+    "armdbg.commands.scripting",
+    "armdbg.commands.settings_cmds",
+    "armdbg.commands.help",
+    "armdbg.commands.plugins_cmd",
 )
 
 

@@ -168,8 +168,13 @@ def demo_program() -> Program:
     program = Program("demo", assembled.address_of("_start"))
     for address, code in assembled.chunks:
         program.segments.append(Segment(address, code, len(code), "rwx"))
+    starts = {sym.address for sym in assembled.symbols}
     for sym in assembled.symbols:
         program.symbols.add(Symbol(sym.name, sym.address, sym.size, sym.thumb, sym.kind))
-        if sym.kind == "func":
-            program.symbols.add_mapping(sym.address, "t" if sym.thumb else "a")
+        kind = ("t" if sym.thumb else "a") if sym.kind == "func" else "d"
+        program.symbols.add_mapping(sym.address, kind)
+        if sym.address + sym.size not in starts:
+            # Where a unit's code ends, so is its ARM/Thumb-ness ($d, as an assembler
+            # would put before a literal pool).
+            program.symbols.add_mapping(sym.address + sym.size, "d")
     return program
