@@ -126,6 +126,14 @@ class Session:
 
     # ------------------------------------------------------------------ helpers
 
+    def code_note(self, address: int) -> str | None:
+        """What disassembly should say about an address besides its instruction (a
+        kprobe sits there ...): each feature registers a function in
+        ``extensions["code-notes"]``."""
+        notes = [note for annotate in self.extensions.get("code-notes", ())
+                 if (note := annotate(address))]
+        return "; ".join(notes) if notes else None
+
     def notify(self, text: str) -> None:
         """News that did not come from a command (a probe got optimized): above the
         prompt when a REPL listens, else in the output stream."""

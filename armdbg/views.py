@@ -168,13 +168,14 @@ NO_MARKER = "   "
 
 def disassembly_line(insn: Instruction, label: str, *, at_pc: bool, symbolize: Symbolize,
                      raw: str | None = None, mark: tuple[int, bool] | None = None,
-                     ) -> list[Token]:
+                     note: str | None = None) -> list[Token]:
     """One gdb disassembly line: ``=> 0x80008030 <+0>:\\tpush\\t{r4, lr}``.
 
     ``label`` is what goes between the address and the colon (``<+4>``,
     ``<main+4>`` or empty).  ``raw`` is the ``/r`` or ``/b`` text.  ``mark`` is
     (condition, executes) for an instruction whose condition armdbg evaluates against the
-    current flags; it is appended as ``; executes`` or ``; skipped``.
+    current flags; it is appended as ``; executes`` or ``; skipped``.  ``note`` is a
+    further comment about the address (a kprobe there, and the instruction it covers).
     """
     tokens: list[Token] = [("marker", PC_MARKER) if at_pc else ("", NO_MARKER),
                            ("address", f"{insn.address:#x}")]
@@ -189,6 +190,8 @@ def disassembly_line(insn: Instruction, label: str, *, at_pc: bool, symbolize: S
         word = "executes" if executes else "skipped"
         tokens += [("", "\t"), ("executes" if executes else "skipped",
                                 f"; {condition_name(cond)}: {word}")]
+    if note:
+        tokens += [("", "\t"), ("probe", f"; {note}")]
     return tokens
 
 

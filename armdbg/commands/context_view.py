@@ -192,7 +192,8 @@ def _code(session: Session) -> tuple[str, list[list[Token]]]:
         name = session.symbolize(insn.address)
         lines.append(disassembly_line(insn, f"<{name}>" if name else "",
                                       at_pc=insn.address == pc, symbolize=session.symbolize,
-                                      mark=marks.get(insn.address)))
+                                      mark=marks.get(insn.address),
+            note=session.code_note(insn.address)))
     return title, lines
 
 

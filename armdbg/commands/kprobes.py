@@ -29,6 +29,8 @@ def attach(session: Session) -> None:
                          f"{error}; its handlers are disabled.")
 
     session.events.subscribe("kprobe-handler-error", handler_error)
+    session.extensions.setdefault("code-notes", []).append(
+        lambda address: probe_note(session, address))
 
     def optimized(probe: Kprobe, trampoline: int) -> None:
         session.notify(f"[kprobes] {probe.name} at {probe.addr:#010x} optimized "
@@ -67,6 +69,23 @@ def apply_clock_mode(session: Session) -> None:
     if mode == "auto":
         mode = "real" if session.interactive else "virtual"
     session.machine.clock.mode = mode
+
+
+def probe_note(session: Session, address: int) -> str | None:
+    """For disassembly: the probes at an address and the instruction their breakpoint
+    (or optimized jump) covers."""
+    from armdbg.isa.disasm import decode_one
+
+    system: KprobeSystem = session.extensions["kprobes"]
+    site = system.kprobes.sites.get(address)
+    if site is None or not site.probes:
+        return None
+    names = ", ".join(f"{p.id} {p.name}" for p in site.probes)
+    state = "optimized kprobe" if system.optimizer.is_jumping(site) else "kprobe"
+    if len(site.probes) > 1:
+        state += "s"
+    original = decode_one(site.original, address, site.thumb).text.replace("\t", " ")
+    return f"{state} {names}; original: {original}"
 
 
 def system_of(ctx: Context) -> KprobeSystem:

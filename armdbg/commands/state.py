@@ -204,7 +204,8 @@ def _block_lines(ctx: Context, start: int, count: int, pc: int) -> None:
         label = session.symbolize(insn.address)
         ctx.out.token_line(disassembly_line(
             insn, f"<{label}>" if label else "", at_pc=insn.address == pc,
-            symbolize=session.symbolize, mark=marks.get(insn.address)))
+            symbolize=session.symbolize, mark=marks.get(insn.address),
+            note=session.code_note(insn.address)))
 
 
 @commands.command("info it", category="status", usage="info it")
@@ -361,7 +362,8 @@ def _disassemble_function(ctx: Context, symbol: Symbol, raw: str | None) -> None
     for insn in insns:
         ctx.out.token_line(disassembly_line(
             insn, f"<+{insn.address - start}>", at_pc=insn.address == pc,
-            symbolize=session.symbolize, raw=_raw_text(insn, raw)))
+            symbolize=session.symbolize, raw=_raw_text(insn, raw),
+            note=session.code_note(insn.address)))
     covered = insns[-1].address + insns[-1].size if insns else start
     if covered < end and not readable(session, covered, 1):
         raise MemoryAccessError(covered)
@@ -388,7 +390,8 @@ def _disassemble_range(ctx: Context, start: int, end: int, raw: str | None) -> N
             label = f"<{symbol.name}+{insn.address - symbol.address}>" if symbol else ""
             ctx.out.token_line(disassembly_line(
                 insn, label, at_pc=insn.address == pc, symbolize=session.symbolize,
-                raw=_raw_text(insn, raw)))
+                raw=_raw_text(insn, raw),
+            note=session.code_note(insn.address)))
             address = insn.address + insn.size
         if address < run_end:
             raise MemoryAccessError(address)
