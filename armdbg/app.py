@@ -16,6 +16,7 @@ from armdbg.commands.context import Context, LineSource
 from armdbg.commands.dispatch import Dispatcher, format_error
 from armdbg.errors import ArmdbgError
 from armdbg.machine.loaders import load_elf, load_raw
+from armdbg.plugins import PluginManager
 from armdbg.script import ScriptError, run_file
 from armdbg.session import Session
 from armdbg.ui.output import ColorOutput
@@ -36,6 +37,9 @@ class App:
         self.dispatcher = Dispatcher(self.registry, self.session)
         self.session.extensions["app"] = self
         self.plugin_dirs = plugin_dirs or []
+        # Plugins (armdbg.plugins): the manager exists in every App so that "plugin ..."
+        # works; the CLI loads the plugins at startup with load_plugins().
+        self.plugins = PluginManager(self.session, self.dispatcher, dirs=self.plugin_dirs)
         self.quit_requested: int | None = None
         # Where notify() prints while the REPL runs (above a prompt being typed).
         self.notify_sink: Callable[[str], None] | None = None
@@ -80,6 +84,15 @@ class App:
             self.session.load(load_raw(Path(file), address, thumb))
         else:
             self.session.load(load_elf(Path(file)))
+
+    def load_plugins(self, names: list[str] | None = None, *, user: bool = True) -> None:
+        """Load the plugins that autoload, then ``names`` (``--plugin``); each problem
+        (a conflict, a plugin that fails to load) is one line on stderr.  ``user=False``
+        (``--nx``) leaves out ~/.config/armdbg/plugins and installed entry points."""
+        self.plugins.user = user
+        for line in self.plugins.autoload(names or ()):
+            self.stderr.write(line + "\n")
+        self.stderr.flush()
 
     # ------------------------------------------------------------------ running commands
 

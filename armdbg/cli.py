@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "$ARMDBG_HISTORY, else ~/.armdbg_history; empty: none)")
     parser.add_argument("--plugin-dir", action="append", default=[], metavar="DIR",
                         help="load plugins from DIR as well")
+    parser.add_argument("--plugin", action="append", default=[], metavar="NAME",
+                        help="load plugin NAME too (one that does not autoload)")
     parser.add_argument("--version", action="version", version=f"armdbg {__version__}")
     parser.set_defaults(actions=[])
     return parser
@@ -67,6 +69,9 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None,
         stderr.write(f"{err}\n")
         if options.batch:
             return 1
+    # Plugins after the program (they may probe its symbols), before any command;
+    # --nx leaves out the user's own plugins as it leaves out ~/.armdbgrc.
+    app.load_plugins(options.plugin, user=not options.nx)
     if not options.nx:
         rc = Path.home() / ".armdbgrc"
         if rc.is_file():

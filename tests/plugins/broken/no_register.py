@@ -1,0 +1,3 @@
+"""Has no register(api) function."""
+
+VALUE = 1

@@ -1,0 +1,6 @@
+# syscalls: linux_hello-arm.elf (its own _start, svc 0) prints and exits with its code.
+# args: @FIXTURES@/linux_hello-arm.elf --plugin syscalls
+# exit: 7
+syscalls
+run
+info registers r0 r7
