@@ -344,10 +344,7 @@ class KprobeManager:
             self._retire(site)
 
     def call_handler(self, probe: Kprobe, handler: Callable[..., Any], *args: Any) -> Any:
-        # The optimizer's way in (a pre_handler on the jump path): the hit is news for
-        # plugins' "probe-hit", published only when someone listens.
-        if self.events.has_subscribers("kprobe-hit"):
-            self.events.publish("kprobe-hit", probe=probe, path="jump")
+        """The optimizer's way in: a pre_handler on the jump path."""
         return self._call(probe, handler, *args)
 
     def _arm(self, site: ProbeSite) -> None:
@@ -460,9 +457,13 @@ class KprobeManager:
 
     def _call(self, probe: Kprobe, handler: Callable[..., Any], *args: Any) -> Any:
         self.running = probe
+        regs = args[0] if args and isinstance(args[0], PtRegs) else None
+        checkpoint = regs.checkpoint() if regs is not None else None
         try:
             return handler(probe, *args)
         except Exception as err:  # a handler's bug must not break the probed program
+            if regs is not None and checkpoint is not None:
+                regs.rollback(checkpoint)  # what it wrote before raising is undone
             probe.faulted = f"{type(err).__name__}: {err}"
             self.events.publish("kprobe-handler-error", probe=probe, error=err)
             return None

@@ -339,6 +339,9 @@ class Optimizer:
             for probe in probes:
                 probe.nhit += 1
                 probe.nhit_jump += 1
+            if manager.events.has_subscribers("kprobe-hit"):  # plugins' "probe-hit"
+                for probe in probes:
+                    manager.events.publish("kprobe-hit", probe=probe, path="jump")
             for probe in probes:
                 if probe.pre_handler is not None and not probe.faulted:
                     # The return value is ignored: an optimized probe cannot redirect.

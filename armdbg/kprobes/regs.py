@@ -77,6 +77,16 @@ class PtRegs:
             return self.orig_r0
         return self._values[name]
 
+    def checkpoint(self) -> tuple[dict[str, int], set[str], int]:
+        """The view as it is now, to undo a handler that raises half-way."""
+        return dict(self._values), set(self._changed), self.orig_r0
+
+    def rollback(self, checkpoint: tuple[dict[str, int], set[str], int]) -> None:
+        values, changed, orig = checkpoint
+        object.__setattr__(self, "_values", dict(values))
+        object.__setattr__(self, "_changed", set(changed))
+        object.__setattr__(self, "orig_r0", orig)
+
     @property
     def changed(self) -> frozenset[str]:
         return frozenset(self._changed)
@@ -108,10 +118,11 @@ class FramePtRegs(PtRegs):
     changes are written back to the frame with :meth:`flush`.
     """
 
-    __slots__ = ("_address", "_loaded", "_machine")
+    __slots__ = ("_address", "_checkpoint_loaded", "_loaded", "_machine")
     _machine: Machine
     _address: int
     _loaded: bool
+    _checkpoint_loaded: bool
 
     def __init__(self, machine: Machine, address: int) -> None:
         super().__init__({})
@@ -128,6 +139,15 @@ class FramePtRegs(PtRegs):
         object.__setattr__(self, "_values", values)
         # ORIG_r0 stays ~0: optimized_callback sets it before any handler runs.
         object.__setattr__(self, "_loaded", True)
+
+    def checkpoint(self) -> tuple[dict[str, int], set[str], int]:
+        # Remember whether the frame was read yet: a rollback to "not read" stays lazy.
+        object.__setattr__(self, "_checkpoint_loaded", self._loaded)
+        return super().checkpoint()
+
+    def rollback(self, checkpoint: tuple[dict[str, int], set[str], int]) -> None:
+        super().rollback(checkpoint)
+        object.__setattr__(self, "_loaded", self._checkpoint_loaded)
 
     def set_frame(self, name: str, value: int) -> None:
         """Set a field both here and in the frame (the callback's own fix-ups)."""

@@ -332,3 +332,28 @@ def test_rejected_probe_leaves_memory_alone() -> None:
     with pytest.raises(KprobeError):
         system(app).kprobes.register(Kprobe(symbol_name="_start", offset=40))  # svc
     assert app.session.machine.read_memory(0x80008000, 0x200) == before
+
+
+@pytest.mark.parametrize("path", ["breakpoint", "jump"])
+def test_a_raising_handler_leaves_the_program_alone(path: str,
+                                                    unprobed: tuple[int, int, str]) -> None:
+    """A handler that writes registers and then raises: its writes are undone, the
+    probe is marked faulted and not called again, and the program computes the same."""
+    app = make_app()
+    calls: list[int] = []
+
+    def broken(probe: Kprobe, regs: object) -> None:
+        calls.append(1)
+        regs.ARM_r0 = 0xDEAD  # type: ignore[attr-defined]
+        raise RuntimeError("boom")
+
+    probe = system(app).kprobes.register(Kprobe(symbol_name="do_something", pre_handler=broken))
+    if path == "jump":
+        system(app).optimizer.wait()
+    else:
+        system(app).optimizer.enabled = False
+        system(app).kprobes.refresh(probe.addr)
+    run_to_exit(app)
+    assert demo_outcome(app) == unprobed
+    assert calls == [1] and probe.faulted == "RuntimeError: boom"
+    assert probe.nhit == 1000
