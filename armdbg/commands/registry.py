@@ -251,7 +251,7 @@ class Registry:
         spec: CommandSpec | None = None
         rest = line.lstrip()
         while rest:
-            word, after = _split_word(rest)
+            word, after = split_word(rest)
             if not word:
                 break
             child = self._lookup(node, word)
@@ -267,7 +267,8 @@ class Registry:
         return spec, rest.strip()
 
 
-def _split_word(text: str) -> tuple[str, str]:
+def split_word(text: str) -> tuple[str, str]:
+    """A command word as gdb reads one: letters, digits, '-' and '_'; and the rest."""
     text = text.lstrip()
     end = 0
     while end < len(text) and (text[end].isalnum() or text[end] in "-_"):

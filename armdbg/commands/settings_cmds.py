@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from armdbg import __version__, expr, formats
 from armdbg.commands.context import Context
 from armdbg.commands.evaluation import evaluate
-from armdbg.commands.registry import CommandSet
+from armdbg.commands.registry import CommandSet, split_word
 from armdbg.errors import ArmdbgError, MemoryAccessError, UsageError
 from armdbg.settings import Setting, Settings
 
@@ -41,15 +41,6 @@ class SettingMatch:
     setting: Setting | None  # None for a group of multi-word settings
 
 
-def _split_word(text: str) -> tuple[str, str]:
-    """A setting word, as gdb reads a command word: letters, digits, '-' and '_'."""
-    text = text.lstrip()
-    end = 0
-    while end < len(text) and (text[end].isalnum() or text[end] in "-_"):
-        end += 1
-    return text[:end], text[end:]
-
-
 def find_setting(settings: Settings, text: str, command: str) -> SettingMatch | None:
     """The setting (or group) ``text`` starts with, gdb abbreviations allowed.
 
@@ -60,7 +51,7 @@ def find_setting(settings: Settings, text: str, command: str) -> SettingMatch | 
     chosen: list[str] = []
     rest = text
     while True:
-        word, after = _split_word(rest)
+        word, after = split_word(rest)
         if not word:
             if not chosen:
                 return None
@@ -242,7 +233,7 @@ def cmd_show(ctx: Context, args: str) -> None:
         return
     match = find_setting(ctx.session.settings, args, "show")
     if match is None:
-        word = _split_word(args)[0] or args.strip()
+        word = split_word(args)[0] or args.strip()
         raise UsageError(f'Undefined show command: "{word}".  Try "help show".')
     if match.setting is None:
         show_all(ctx, settings_in_group(ctx.session.settings, match.name))

@@ -33,7 +33,8 @@ def _capstone(thumb: bool) -> capstone.Cs:
 
 
 @lru_cache(maxsize=2)
-def _capstone_detail(thumb: bool) -> capstone.Cs:
+def capstone_detail(thumb: bool) -> capstone.Cs:
+    """A Capstone instance with operand details (slower; for flow analysis)."""
     cs = capstone.Cs(capstone.CS_ARCH_ARM,
                      capstone.CS_MODE_THUMB if thumb else capstone.CS_MODE_ARM)
     cs.detail = True
@@ -48,7 +49,7 @@ def may_change_flow(data: bytes, thumb: bool) -> bool:
     registers of the rest (``pop {pc}``, ``ldr pc``, ``mov pc, lr``).  Undecodable
     bytes count as "may": they fault, and a fault moves PC too.
     """
-    cs = _capstone_detail(thumb)
+    cs = capstone_detail(thumb)
     for insn in cs.disasm(data, 0, 1):
         _read, written = insn.regs_access()
         return (capstone.arm.ARM_REG_PC in written or capstone.CS_GRP_JUMP in insn.groups

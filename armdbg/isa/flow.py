@@ -11,12 +11,11 @@ returns None and the machine falls back to counting.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
-import capstone
 from capstone import arm as cs_arm
 
 from armdbg.isa.conditions import COND_AL, condition_passed
+from armdbg.isa.disasm import capstone_detail
 
 ReadRegister = Callable[[str], int]
 ReadWord = Callable[[int], int]
@@ -32,14 +31,6 @@ _CS_COND = {
 }
 
 
-@lru_cache(maxsize=2)
-def _cs(thumb: bool) -> capstone.Cs:
-    cs = capstone.Cs(capstone.CS_ARCH_ARM,
-                     capstone.CS_MODE_THUMB if thumb else capstone.CS_MODE_ARM)
-    cs.detail = True
-    return cs
-
-
 def next_pc(data: bytes, address: int, thumb: bool, cpsr: int, condition: int | None,
             read_register: ReadRegister, read_word: ReadWord) -> int | None:
     """The address execution continues at after the instruction, with bit 0 set when it
@@ -48,7 +39,7 @@ def next_pc(data: bytes, address: int, thumb: bool, cpsr: int, condition: int | 
     ``condition`` is the condition that applies (an IT block's), or None to take the
     instruction's own.
     """
-    decoded = list(_cs(thumb).disasm(data, address, 1))
+    decoded = list(capstone_detail(thumb).disasm(data, address, 1))
     if not decoded:
         return None
     insn = decoded[0]

@@ -143,30 +143,41 @@ class Bench:
         return results
 
 
+class _Loop:
+    """A counted loop (r10 iterations) at ``address``, timed from start to its `b .`."""
+
+    def __init__(self, machine: Machine, address: int, body: str) -> None:
+        code = assemble(f"loop: {body}subs r10, r10, #1; bne loop; b .", address, False)
+        machine.write_memory(address, code)
+        self.machine = machine
+        self.address = address
+        self.end = address + len(code) - 4
+
+    def time(self, iterations: int, repeats: int = 3) -> float:
+        """The best of ``repeats`` runs, in seconds."""
+        best = float("inf")
+        for _ in range(repeats):
+            self.machine.write_register("r10", iterations)
+            self.machine.set_pc(self.address, False)
+            started = time.perf_counter()
+            self.machine.run(until=self.end, timeout=120)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+
 def bare_hook_ns(machine: Machine, calls: int = 20000) -> float:
     """What one hit of a bare Unicorn code hook (empty Python callback) costs on the same
     loop -- the yardstick of the issue's targets."""
-    bench_loop = assemble("loop: nop; subs r10, r10, #1; bne loop; b .", BENCH_BASE + 0x800,
-                          False)
-    machine.write_memory(BENCH_BASE + 0x800, bench_loop)
-    end = BENCH_BASE + 0x800 + len(bench_loop) - 4
-
-    def run() -> float:
-        machine.write_register("r10", calls)
-        machine.set_pc(BENCH_BASE + 0x800, False)
-        started = time.perf_counter()
-        machine.run(until=end, timeout=120)
-        return time.perf_counter() - started
-
-    plain = min(run() for _ in range(3))
+    loop = _Loop(machine, BENCH_BASE + 0x800, "nop; ")
+    plain = loop.time(calls)
     handle = machine.uc.hook_add(unicorn.UC_HOOK_CODE, lambda *a: None,
-                                 begin=BENCH_BASE + 0x800, end=BENCH_BASE + 0x800)
-    machine.uc.ctl_remove_cache(BENCH_BASE + 0x800, BENCH_BASE + 0x804)
+                                 begin=loop.address, end=loop.address)
+    machine.uc.ctl_remove_cache(loop.address, loop.address + 4)
     try:
-        hooked = min(run() for _ in range(3))
+        hooked = loop.time(calls)
     finally:
         machine.uc.hook_del(handle)
-        machine.uc.ctl_remove_cache(BENCH_BASE + 0x800, BENCH_BASE + 0x804)
+        machine.uc.ctl_remove_cache(loop.address, loop.address + 4)
     return max(0.0, (hooked - plain) / calls * 1e9)
 
 
@@ -175,22 +186,12 @@ def unhit_probes_slowdown(machine: Machine, system: KprobeSystem, probes: int = 
     """Ratio of a loop's time with ``probes`` armed probes that it never hits."""
     area = BENCH_BASE + 0x1000
     machine.write_memory(area, struct.pack("<I", 0xE320F000) * probes)  # nops, never run
-    loop = assemble("loop: subs r10, r10, #1; bne loop; b .", BENCH_BASE + 0x900, False)
-    machine.write_memory(BENCH_BASE + 0x900, loop)
-    end = BENCH_BASE + 0x900 + len(loop) - 4
-
-    def run() -> float:
-        machine.write_register("r10", iterations)
-        machine.set_pc(BENCH_BASE + 0x900, False)
-        started = time.perf_counter()
-        machine.run(until=end, timeout=120)
-        return time.perf_counter() - started
-
-    plain = min(run() for _ in range(3))
+    loop = _Loop(machine, BENCH_BASE + 0x900, "")
+    plain = loop.time(iterations)
     registered = [system.kprobes.register(Kprobe(addr=area + 4 * i, owner="bench"))
                   for i in range(probes)]
     try:
-        probed = min(run() for _ in range(3))
+        probed = loop.time(iterations)
     finally:
         for probe in registered:
             system.kprobes.unregister(probe)

@@ -4,9 +4,8 @@ is quiet, so those are checked here)."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
+from shell import output, tty
 
 from armdbg.app import App
 from armdbg.breakpoints import (
@@ -30,29 +29,10 @@ DO_SOMETHING = 0x80008030
 THUMB_ITBLOCKS = 0x80008150
 
 
-@pytest.fixture
-def app() -> App:
-    app = App(stdout=io.StringIO(), stderr=io.StringIO())
-    app.load_initial(None)
-    app.run_line("set context off")
-    return app
 
 
-def output(app: App) -> str:
-    """What the app printed since the last call."""
-    stream = app.stdout
-    assert isinstance(stream, io.StringIO)
-    text = stream.getvalue()
-    stream.seek(0)
-    stream.truncate()
-    return text
 
 
-def tty(app: App, line: str) -> str:
-    """Run a line as if typed at the prompt; return what it printed."""
-    output(app)
-    app.run_line(line, from_tty=True)
-    return output(app)
 
 
 # --------------------------------------------------------------------------- hit rules

@@ -3,10 +3,10 @@ the stop event, convenience values' types) and the pure parsers and the unwinder
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
+from shell import output
 
 from armdbg import expr
 from armdbg.app import App
@@ -24,21 +24,8 @@ SCRATCH = 0x80100000        # unused kernel text: room for test code
 MAIN_28 = 0x8000808C        # a return address inside main
 
 
-@pytest.fixture
-def app() -> App:
-    app = App(stdout=io.StringIO(), stderr=io.StringIO())
-    app.load_initial(None)
-    app.run_line("set context off")
-    return app
 
 
-def output(app: App) -> str:
-    stream = app.stdout
-    assert isinstance(stream, io.StringIO)
-    text = stream.getvalue()
-    stream.seek(0)
-    stream.truncate()
-    return text
 
 
 def run(app: App, line: str, *, from_tty: bool = False) -> str:

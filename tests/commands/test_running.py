@@ -3,9 +3,8 @@ limits, watchpoint precision inside IT blocks) and the pure helpers."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
+from shell import output, tty
 
 from armdbg.app import App
 from armdbg.commands.running import exit_line, run_control, signal_detail
@@ -22,28 +21,10 @@ SCRATCH = 0x80100000        # unused kernel text: room for test code
 CALLS = 0x80200000
 
 
-@pytest.fixture
-def app() -> App:
-    app = App(stdout=io.StringIO(), stderr=io.StringIO())
-    app.load_initial(None)
-    app.run_line("set context off")
-    return app
 
 
-def output(app: App) -> str:
-    """What the app printed since the last call."""
-    stream = app.stdout
-    assert isinstance(stream, io.StringIO)
-    text = stream.getvalue()
-    stream.seek(0)
-    stream.truncate()
-    return text
 
 
-def tty(app: App, line: str) -> str:
-    output(app)
-    app.run_line(line, from_tty=True)
-    return output(app)
 
 
 # --------------------------------------------------------------------------- pure helpers
