@@ -9,9 +9,9 @@ split into units by armdbg's own directives:
     .object NAME ... .endobject one data object (".word", ".asciz", ".space" inside)
 
 Inside a unit, Keystone's own labels and directives work.  References to other units'
-names are resolved through Keystone's symbol resolver.  Sizes come from a first pass
-with placeholder addresses, so units must not change size with their targets' values
-(write explicit ``.w`` or use movw/movt for far addresses).
+names are substituted as addresses (see :mod:`armdbg.isa.asm`).  Units are laid out
+again until every address is stable, so a branch whose encoding grows once its target
+is known is fine.
 """
 
 from __future__ import annotations
@@ -105,14 +105,24 @@ def assemble_program(source: str, default_base: int) -> AssembledProgram:
                 raise AssemblyError(f"{unit.name} (line {unit.line_number}): {err}") from None
             location += len(unit.code)
 
-    # Pass 1 with every name at its unit's future neighbourhood, pass 2 with real values.
-    layout({n: default_base | 1 for n in names})
-    # Keystone wants plain addresses; the source says blx where it interworks.
-    addresses = {u.name: u.address for _, u in placed}
-    layout(addresses)
+    # Pass 1 with every name near the image, then again with the addresses the previous
+    # pass found, until they stop moving: a branch that needs a longer encoding once its
+    # target is known (Thumb b -> b.w) moves every unit after it.  Keystone wants plain,
+    # even addresses (an odd one makes it reject a Thumb b); the source says blx where
+    # it interworks.
+    addresses = dict.fromkeys(names, default_base)
+    for _ in range(8):
+        layout(addresses)
+        found = {u.name: u.address for _, u in placed}
+        if found == addresses:
+            break
+        addresses = found
+    else:
+        raise AssemblyError("the program's layout does not settle (units keep changing size)")
     program = AssembledProgram()
     for _, unit in placed:
         program.chunks.append((unit.address, unit.code))
+        # Data has no instruction set, whatever mode directive came before it.
         program.symbols.append(AssembledSymbol(unit.name, unit.address, len(unit.code),
-                                               unit.thumb, unit.kind))
+                                               unit.thumb and unit.kind == "func", unit.kind))
     return program
