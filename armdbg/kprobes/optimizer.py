@@ -329,7 +329,7 @@ class Optimizer:
         site = self.manager.sites.get(address)
         state = self.states[address]
         regs = FramePtRegs(machine, machine.read_register("r1"))
-        regs.set_frame("pc", address)
+        regs.set_view("pc", address)
         manager = self.manager
         probes = site.enabled_probes if site is not None else []
         if manager.running is not None:

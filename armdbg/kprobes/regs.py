@@ -77,6 +77,10 @@ class PtRegs:
             return self.orig_r0
         return self._values[name]
 
+    def snapshot(self) -> dict[str, int]:
+        """Every register's value, as a plain dict (r0..r12, sp, lr, pc, cpsr)."""
+        return dict(self._values)
+
     def checkpoint(self) -> tuple[dict[str, int], set[str], int]:
         """The view as it is now, to undo a handler that raises half-way."""
         return dict(self._values), set(self._changed), self.orig_r0
@@ -131,9 +135,7 @@ class FramePtRegs(PtRegs):
         object.__setattr__(self, "_loaded", False)
 
     def _load(self) -> None:
-        import struct
-
-        words = struct.unpack("<18I", self._machine.read_memory(self._address, 72))
+        words = self._machine.read_u32s(self._address, 18)
         values = dict(zip(UREGS, words[:17]))
         values.update(self._values)  # fields already set (pc) win over memory
         object.__setattr__(self, "_values", values)
@@ -149,10 +151,11 @@ class FramePtRegs(PtRegs):
         super().rollback(checkpoint)
         object.__setattr__(self, "_loaded", self._checkpoint_loaded)
 
-    def set_frame(self, name: str, value: int) -> None:
-        """Set a field both here and in the frame (the callback's own fix-ups)."""
+    def set_view(self, name: str, value: int) -> None:
+        """What the handler sees in a field the trampoline did not store (the callback's
+        ``regs->ARM_pc = kp.addr``): the trampoline never reads it back, so the frame
+        in memory is left alone unless a handler changes it."""
         self._values[name] = value & 0xFFFFFFFF
-        self._changed.add(name)
 
     def __getattr__(self, name: str) -> int:
         if not self._loaded:
@@ -175,7 +178,9 @@ class FramePtRegs(PtRegs):
         return dict(self._values)
 
     def flush(self) -> None:
-        """Write changed fields (and ORIG_r0) back into the frame."""
+        """Write the fields handlers changed back into the frame (nothing, mostly)."""
+        if not self._changed:
+            return
         import struct
 
         machine = self._machine
@@ -183,5 +188,4 @@ class FramePtRegs(PtRegs):
             index = UREGS.index(key)
             machine.write_memory(self._address + 4 * index,
                                  struct.pack("<I", self._values[key]))
-        machine.write_memory(self._address + 68, struct.pack("<I", self.orig_r0))
         self._changed.clear()

@@ -120,6 +120,7 @@ class Machine:
     def __init__(self, regions: Iterable[RegionSpec] = DEFAULT_REGIONS) -> None:
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_ARM)
         self.regions: list[Region] = []
+        self._region_hint: Region | None = None
         self.traps = TrapTable()
         self.svc_handlers: list[SvcHandler] = []
         self._pending_stop: StopEvent | None = None
@@ -127,6 +128,7 @@ class Machine:
         self._interrupt = threading.Event()
         self._running = False
         self._service: Callable[[], StopEvent | None] | None = None
+        self._words = ctypes.create_string_buffer(72)
         self._cell = ctypes.c_uint32()
         self._cell_ref = ctypes.byref(self._cell)
         self._batch_cells = [ctypes.c_uint32() for _ in GENERAL_REGISTERS]
@@ -255,6 +257,7 @@ class Machine:
                                              and name_or_address in r):
                 self.uc.mem_unmap(r.start, r.size)
                 self.regions.remove(r)
+                self._region_hint = None
                 for site in self.traps.sites():
                     if site.address in r:
                         self.traps.remove(site.address)
@@ -264,8 +267,12 @@ class Machine:
                            else f"no region contains {name_or_address:#x}")
 
     def region_of(self, address: int) -> Region | None:
+        hint = self._region_hint
+        if hint is not None and hint.start <= address < hint.start + hint.size:
+            return hint  # hit paths touch the same region (the stack frame) again and again
         for r in self.regions:
             if address in r:
+                self._region_hint = r
                 return r
         return None
 
@@ -303,6 +310,17 @@ class Machine:
             # (unicorn #1148, #1561; PR #2271 still open): drop those blocks so a patched
             # trap word or an `asm` snippet is what runs next.
             self.uc.ctl_remove_cache(address, address + len(data))
+
+    def read_u32s(self, address: int, count: int) -> tuple[int, ...]:
+        """``count`` little-endian words, straight through the library into a buffer
+        kept for the purpose (the binding allocates one per call): the optprobe
+        callback reads its pt_regs frame this way on every hit that looks at it."""
+        size = 4 * count
+        if len(self._words) < size:
+            self._words = ctypes.create_string_buffer(size)
+        if uc_lib.uc_mem_read(self.uc._uch, address, self._words, size) != unicorn.UC_ERR_OK:
+            raise MemoryAccessError(self._first_unreadable(address, size))
+        return struct.unpack_from(f"<{count}I", self._words)
 
     def read_u32(self, address: int) -> int:
         return int.from_bytes(self.read_memory(address, 4), "little")

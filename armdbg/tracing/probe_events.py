@@ -256,11 +256,7 @@ class ProbeEvents:
         now = self.machine.clock.now
         retval = regs.ARM_r0 if ret_ip is not None else None
         if event.deferred:
-            snapshot = {name: regs.get(name) for name in ("r0", "r1", "r2", "r3", "r4", "r5",
-                                                           "r6", "r7", "r8", "r9", "r10",
-                                                           "r11", "r12", "sp", "lr", "pc",
-                                                           "cpsr")}
-            buffer.record(TraceRecord(now, event, size, regs=snapshot, retval=retval,
+            buffer.record(TraceRecord(now, event, size, regs=regs.snapshot(), retval=retval,
                                       ret_ip=ret_ip))
         else:
             env = self.env_factory(regs, retval)
