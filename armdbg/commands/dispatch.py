@@ -8,10 +8,21 @@ from typing import TYPE_CHECKING
 from armdbg.commands.blocks import ListSource
 from armdbg.commands.context import Context, LineSource
 from armdbg.commands.registry import Registry
-from armdbg.errors import ArmdbgError
+from armdbg.errors import ArmdbgError, UsageError
 
 if TYPE_CHECKING:
     from armdbg.session import Session
+
+
+def list_subcommands(ctx: Context, prefix: str, args: str) -> None:
+    """What a bare prefix command (``info``, ``mem``, ``kprobes`` ...) does, as gdb: an
+    unknown word is an error; no word lists the subcommands."""
+    if args.strip():
+        raise UsageError(f'Undefined {prefix} command: "{args.strip()}".  '
+                         f'Try "help {prefix}".')
+    names = sorted(s.words[-1] for s in ctx.dispatcher.registry.subcommands(prefix))
+    ctx.out.line(f'"{prefix}" must be followed by the name of a {prefix} command.')
+    ctx.out.line(f"List of {prefix} subcommands: " + ", ".join(names) + ".")
 
 
 def is_comment(line: str) -> bool:

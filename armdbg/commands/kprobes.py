@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from armdbg.commands.context import Context
+from armdbg.commands.dispatch import list_subcommands
 from armdbg.commands.evaluation import parse_location
 from armdbg.commands.registry import ArgParser, CommandSet
 from armdbg.errors import ArmdbgError, UsageError
@@ -338,8 +339,7 @@ def cmd_kretprobe(ctx: Context, args: Any) -> None:
 @commands.command("kprobes", category="kprobes", prefix=True, usage="kprobes enable|disable")
 def cmd_kprobes(ctx: Context, args: str) -> None:
     """Global kprobes switches (like /sys/kernel/debug/kprobes/enabled)."""
-    raise UsageError(f'Undefined kprobes command: "{args}".  Try "help kprobes".'
-                     if args else '"kprobes" must be followed by enable or disable.')
+    list_subcommands(ctx, "kprobes", args)
 
 
 @commands.command("kprobes enable", category="kprobes", usage="kprobes enable")

@@ -12,6 +12,7 @@ import re
 import shlex
 
 from armdbg.commands.context import Context
+from armdbg.commands.dispatch import list_subcommands
 from armdbg.commands.evaluation import evaluate_int
 from armdbg.commands.registry import CommandSet
 from armdbg.errors import MachineError, NoSymbolError, UsageError
@@ -43,11 +44,7 @@ def cmd_info_mem(ctx: Context, args: str) -> None:
 @commands.command("mem", category="data", prefix=True, usage="mem SUBCOMMAND")
 def cmd_mem(ctx: Context, args: str) -> None:
     """Change the emulated machine's memory map (see "info mem")."""
-    names = sorted(s.words[-1] for s in ctx.dispatcher.registry.subcommands("mem"))
-    if args:
-        raise UsageError(f'Undefined mem command: "{args}".  Try "help mem".')
-    ctx.out.line('"mem" must be followed by the name of a mem command.')
-    ctx.out.line("List of mem subcommands: " + ", ".join(names) + ".")
+    list_subcommands(ctx, "mem", args)
 
 
 @commands.command("mem map", category="data", usage=_MAP_USAGE)

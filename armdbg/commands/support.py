@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from armdbg.commands.context import Context
+from armdbg.commands.dispatch import list_subcommands
 from armdbg.commands.registry import CommandSet
-from armdbg.errors import UsageError
 
 commands = CommandSet()
 
@@ -56,8 +56,4 @@ def cmd_echo(ctx: Context, args: str) -> None:
                   usage="info SUBCOMMAND")
 def cmd_info(ctx: Context, args: str) -> None:
     """Generic command for showing things about the program being debugged."""
-    names = sorted(s.words[-1] for s in ctx.dispatcher.registry.subcommands("info"))
-    if args:
-        raise UsageError(f'Undefined info command: "{args}".  Try "help info".')
-    ctx.out.line('"info" must be followed by the name of an info command.')
-    ctx.out.line("List of info subcommands: " + ", ".join(names) + ".")
+    list_subcommands(ctx, "info", args)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from armdbg.commands.context import Context
+from armdbg.commands.dispatch import list_subcommands
 from armdbg.commands.kprobes import kernel_list_line, list_order, set_optimization
 from armdbg.commands.probe_env import ProbeFetchEnv
 from armdbg.commands.registry import CommandSet
@@ -196,9 +197,7 @@ def cmd_info_events(ctx: Context, args: str) -> None:
                   usage="ftrace show|pipe|clear|save FILE|on|off|profile")
 def cmd_ftrace(ctx: Context, args: str) -> None:
     """The trace buffer: show, pipe, clear, save FILE, on, off, profile."""
-    raise UsageError(f'Undefined ftrace command: "{args}".  Try "help ftrace".' if args
-                     else '"ftrace" must be followed by show, pipe, clear, save, on, off '
-                          'or profile.')
+    list_subcommands(ctx, "ftrace", args)
 
 
 @commands.command("ftrace show", category="tracing", usage="ftrace show")
