@@ -77,6 +77,10 @@ class PtRegs:
             return self.orig_r0
         return self._values[name]
 
+    def peek(self, name: str) -> int:
+        """One register (in a frame in memory: without reading the rest)."""
+        return self.get(name)
+
     def snapshot(self) -> dict[str, int]:
         """Every register's value, as a plain dict (r0..r12, sp, lr, pc, cpsr)."""
         return dict(self._values)
@@ -171,6 +175,14 @@ class FramePtRegs(PtRegs):
         if not self._loaded:
             self._load()
         return super().get(name)
+
+    def peek(self, name: str) -> int:
+        """One register without reading the whole frame (a trace record needs one or
+        two)."""
+        name = {"fp": "r11", "ip": "r12"}.get(name, name)
+        if self._loaded or name in self._values or name == "ORIG_r0":
+            return super().get(name)
+        return self._machine.read_u32s(self._address + 4 * UREGS.index(name), 1)[0]
 
     def snapshot(self) -> dict[str, int]:
         if not self._loaded:

@@ -14,7 +14,7 @@ DEFAULT_SIZE_KB = 1408
 RECORD_OVERHEAD = 20
 
 
-@dataclass
+@dataclass(slots=True)
 class TraceRecord:
     timestamp: int            # clock ns
     event: Any                # the ProbeEvent

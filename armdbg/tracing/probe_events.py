@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from armdbg.errors import ArmdbgError
@@ -73,7 +73,16 @@ class ProbeEvent:
     enabled: bool = False
     id: int = 0
     deferred: bool = True            # arguments formatted when read, from saved registers
-    fields: list[str] = field(default_factory=list)
+    registers: tuple[str, ...] = ()  # the registers the arguments read (when deferred)
+    record_size: int = 0
+
+    def __post_init__(self) -> None:
+        definition = self.definition
+        code = [insn for arg in definition.args for insn in arg.code]
+        self.deferred = not any(insn.op in _MEMORY_OPS for insn in code)
+        self.registers = tuple(dict.fromkeys(insn.name for insn in code if insn.op is Op.REG))
+        self.record_size = (RECORD_OVERHEAD + 4 * len(definition.args)
+                            + (4 if definition.is_return else 0))
 
     @property
     def name(self) -> str:
@@ -162,8 +171,6 @@ class ProbeEvents:
                 self.find(definition.event) is not None:
             self._fail(definition.registration_error("EVENT_EXIST"))
         event = ProbeEvent(definition, self, id=self._next_id)
-        event.deferred = not any(insn.op in _MEMORY_OPS
-                                 for arg in definition.args for insn in arg.code)
         try:
             self._register(event)
         except KprobeError as err:
@@ -243,23 +250,23 @@ class ProbeEvents:
         if not isinstance(parsed, ProbeDefinition):
             raise ArmdbgError(f"not a probe definition: {line}")
         event = ProbeEvent(parsed, self)
-        event.deferred = not any(insn.op in _MEMORY_OPS
-                                 for arg in parsed.args for insn in arg.code)
         return lambda probe, regs: self._hit(event, regs, None)
 
     def _hit(self, event: ProbeEvent, regs: PtRegs, ret_ip: int | None) -> int:
         buffer = self.buffer
         if not buffer.on:
             return 0
-        definition = event.definition
-        size = RECORD_OVERHEAD + 4 * len(definition.args) + (4 if ret_ip is not None else 0)
         now = self.machine.clock.now
-        retval = regs.ARM_r0 if ret_ip is not None else None
+        retval = regs.peek("r0") if ret_ip is not None else None
         if event.deferred:
-            buffer.record(TraceRecord(now, event, size, regs=regs.snapshot(), retval=retval,
-                                      ret_ip=ret_ip))
+            # Only the registers the arguments name are kept; they are formatted when
+            # the trace is read.
+            saved = {name: regs.peek(name) for name in event.registers}
+            buffer.record(TraceRecord(now, event, event.record_size, regs=saved,
+                                      retval=retval, ret_ip=ret_ip))
         else:
             env = self.env_factory(regs, retval)
-            text = definition.event_text(env, ret_ip=ret_ip)
-            buffer.record(TraceRecord(now, event, size, text=text, ret_ip=ret_ip))
+            text = event.definition.event_text(env, ret_ip=ret_ip)
+            buffer.record(TraceRecord(now, event, event.record_size, text=text,
+                                      ret_ip=ret_ip))
         return 0
