@@ -141,9 +141,13 @@ def probe_state(ctx: Context, probe: Kprobe) -> str:
         return "disabled"
     if manager.all_disarmed:
         return "disarmed (all)"
-    if site is not None and system_of(ctx).optimizer.state(site).queued == "optimize":
+    optimizer = system_of(ctx).optimizer
+    if site is not None and optimizer.state(site).queued == "optimize":
         return "armed, optimizing"
-    return "armed" if site is not None and site.armed else "disarmed"
+    if site is None or not site.armed:
+        return "disarmed"
+    why_not = optimizer.blocker_label(site)
+    return f"armed, not optimized: {why_not}" if why_not else "armed"
 
 
 @commands.command("info kprobes", category="kprobes", usage="info kprobes")

@@ -110,30 +110,42 @@ class Optimizer:
             probe.history.append((stamp, text))
 
     def blocker(self, site: ProbeSite) -> str | None:
-        """Why the site cannot be optimized now (None when it can)."""
+        """Why the site cannot be optimized now, in a sentence (None when it can)."""
+        found = self._blocker(site)
+        return found[1] if found else None
+
+    def blocker_label(self, site: ProbeSite) -> str | None:
+        """The same reason in a few words, for a table column."""
+        found = self._blocker(site)
+        return found[0] if found else None
+
+    def _blocker(self, site: ProbeSite) -> tuple[str, str] | None:
         if site.thumb:
-            return ("Thumb state: Linux builds optprobes only for ARM kernels "
-                    "(HAVE_OPTPROBES if !THUMB2_KERNEL)")
+            return "Thumb", ("Thumb state: Linux builds optprobes only for ARM kernels "
+                             "(HAVE_OPTPROBES if !THUMB2_KERNEL)")
         if not self.enabled:
-            return "optimization is switched off (/proc/sys/debug/kprobes-optimization is 0)"
+            return "optimization off", ("optimization is switched off "
+                                        "(/proc/sys/debug/kprobes-optimization is 0)")
         if self.manager.all_disarmed:
-            return "all kprobes are disarmed (/sys/kernel/debug/kprobes/enabled is 0)"
+            return "all disarmed", ("all kprobes are disarmed "
+                                    "(/sys/kernel/debug/kprobes/enabled is 0)")
         if not site.enabled_probes:
-            return "the probe is disabled"
+            return "disabled", "the probe is disabled"
         stoppers = [p for p in site.probes if p.needs_breakpoint]
         if stoppers:
-            return (f"{stoppers[0].name} stops the machine (--stop), which needs the "
-                    "breakpoint path: an optimized pre_handler cannot stop before the "
-                    "instruction")
+            return "--stop", (f"{stoppers[0].name} stops the machine (--stop), which needs "
+                              "the breakpoint path: an optimized pre_handler cannot stop "
+                              "before the instruction")
         posts = [p for p in site.probes if p.post_handler is not None]
         if posts:
-            return (f"a post_handler is attached ({posts[0].name}): optimized probes "
-                    "cannot run post handlers")
+            return "post_handler", (f"a post_handler is attached ({posts[0].name}): "
+                                    "optimized probes cannot run post handlers")
         if self.manager.shares_breakpoint(site):
-            return "a gdb breakpoint shares the address"
+            return "gdb breakpoint", "a gdb breakpoint shares the address"
         state = self.state(site)
         if state.trampoline is None:
-            return state.why or "no trampoline could be prepared"
+            label = "out of range" if "ERANGE" in state.why else "no trampoline"
+            return label, state.why or "no trampoline could be prepared"
         return None
 
     # ------------------------------------------------------------------ preparing
