@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from armdbg import expr
+from armdbg import expr, frames
 from armdbg.breakpoints import (
     WATCH_READ,
     WATCH_WRITE,
@@ -41,7 +41,6 @@ from armdbg.breakpoints import (
     Stoppoint,
     Watchpoint,
 )
-from armdbg.commands import state as frames
 from armdbg.errors import ArmdbgError, MemoryAccessError
 from armdbg.isa.conditions import condition_passed
 from armdbg.isa.cpsr import T_BIT
@@ -256,8 +255,8 @@ class RunControl:
         machine = self.machine
         symbol = self.function_at_pc()
         try:
-            caller = frames._unwind_one(self.session, 0, machine.registers(), symbol)
-        except frames._Stop:
+            caller = frames.unwind_one(self.session, 0, machine.registers(), symbol)
+        except frames.UnwindStop:
             return None
         return int(caller["sp"])
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from armdbg.commands.context import Context
 from armdbg.commands.evaluation import evaluate_int
 from armdbg.commands.registry import CommandSet
-from armdbg.commands.state import ASM_MODES, code_is_thumb
 from armdbg.errors import ArmdbgError, LoadError, UsageError
+from armdbg.frames import ASM_MODES, code_is_thumb
 from armdbg.isa.asm import assemble
 from armdbg.isa.disasm import decode_many
 from armdbg.machine.loaders import Program, load_elf, load_raw

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from armdbg.commands.context import Context, Token
 from armdbg.commands.registry import CommandSet
-from armdbg.commands.state import decode_at, function_at, readable
 from armdbg.errors import MemoryAccessError, UsageError
+from armdbg.frames import decode_at, function_at, readable
 from armdbg.isa.disasm import Instruction, decode_many
 from armdbg.machine.stops import StopReason
 from armdbg.views import (

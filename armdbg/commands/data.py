@@ -16,7 +16,6 @@ from armdbg import expr
 from armdbg.commands.context import Context
 from armdbg.commands.evaluation import evaluate
 from armdbg.commands.registry import CommandSet
-from armdbg.commands.state import code_is_thumb, decode_at
 from armdbg.errors import ArmdbgError, ExpressionError, MemoryAccessError, UsageError
 from armdbg.formats import (
     SIZE_LETTERS,
@@ -30,6 +29,7 @@ from armdbg.formats import (
     items_per_line,
     parse_format_spec,
 )
+from armdbg.frames import code_is_thumb, decode_at
 from armdbg.machine.stops import StopReason
 from armdbg.views import disassembly_line
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from armdbg import expr
 from armdbg.errors import ArmdbgError, NoSymbolError, UsageError
+from armdbg.frames import thumb_at
 from armdbg.machine.machine import Machine
 
 if TYPE_CHECKING:
@@ -70,14 +71,6 @@ class Location:
 
 
 _SYMBOL_OFFSET = re.compile(r"^([A-Za-z_.$][\w.$]*)\s*(?:([+-])\s*(0[xX][0-9a-fA-F]+|\d+))?$")
-
-
-def thumb_at(session: Session, address: int) -> bool:
-    """Whether code at ``address`` is Thumb: mapping symbols, then the CPU's state."""
-    known = session.symbols.is_thumb_code(address)
-    if known is not None:
-        return known
-    return session.machine.thumb
 
 
 def parse_location(ctx: Context, text: str) -> Location:

@@ -12,8 +12,8 @@ from armdbg import expr
 from armdbg.app import App
 from armdbg.commands.data import parse_printf_format, split_arguments
 from armdbg.commands.running import publish_stop
-from armdbg.commands.state import analyze_prologue, unwind
 from armdbg.errors import ArmdbgError
+from armdbg.frames import analyze_prologue, unwind
 from armdbg.isa.asm import assemble
 from armdbg.isa.disasm import decode_many
 from armdbg.machine.stops import StopEvent, StopReason
