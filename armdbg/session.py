@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from armdbg.commands.context import Output
 from armdbg.errors import ArmdbgError
 from armdbg.events import EventBus
 from armdbg.machine.layout import STACK, STACK_TOP
@@ -17,6 +16,7 @@ from armdbg.machine.loaders import Program, demo_program, install
 from armdbg.machine.machine import Machine
 from armdbg.machine.semihosting import Semihosting
 from armdbg.machine.symbols import SymbolTable
+from armdbg.output import Output
 from armdbg.settings import Settings
 
 

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from armdbg.commands.context import Context, Token
+from armdbg.commands.context import Context
 from armdbg.commands.registry import CommandSet
 from armdbg.errors import MemoryAccessError, UsageError
 from armdbg.frames import decode_at, function_at, readable
 from armdbg.isa.disasm import Instruction, decode_many
 from armdbg.machine.stops import StopReason
+from armdbg.output import Token
 from armdbg.views import (
     condition_marks,
     disassembly_line,

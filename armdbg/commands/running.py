@@ -26,12 +26,13 @@ from armdbg import formats
 from armdbg.breakpoints import Stoppoint
 from armdbg.commands.blocks import ListSource
 from armdbg.commands.breakpoints import create_breakpoint, ignore_message, table_of
-from armdbg.commands.context import Context, Token
+from armdbg.commands.context import Context
 from armdbg.commands.evaluation import evaluate_int, parse_location
 from armdbg.commands.registry import CommandSet
 from armdbg.commands.scripting import query
 from armdbg.errors import ArmdbgError, UsageError
 from armdbg.machine.stops import StopEvent, StopReason
+from armdbg.output import Token
 from armdbg.runcontrol import RunControl, Stop, WatchTrigger
 from armdbg.session import ProgramState
 

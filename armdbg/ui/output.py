@@ -13,8 +13,8 @@ from pygments import format as pygments_format
 from pygments.formatters.terminal256 import Terminal256Formatter
 from pygments.token import Token
 
-from armdbg.commands.context import Output
-from armdbg.commands.context import Token as StyledText
+from armdbg.output import Output
+from armdbg.output import Token as StyledText
 from armdbg.ui.style import OUTPUT_TOKENS, ArmdbgStyle
 
 _FORMATTER = Terminal256Formatter(style=ArmdbgStyle)

@@ -27,7 +27,7 @@ from pygments.token import (
     _TokenType,
 )
 
-from armdbg.commands.context import STYLES
+from armdbg.output import STYLES
 
 if TYPE_CHECKING:
     from prompt_toolkit.styles import BaseStyle

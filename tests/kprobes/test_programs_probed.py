@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from diff_cases import ProbeHitMismatch
 
-from armdbg.commands.context import Output
 from armdbg.kprobes.arch_arm import thumb_boundaries
 from armdbg.kprobes.core import Kprobe, KprobeError
 from armdbg.kprobes.decode import decode
@@ -29,6 +28,7 @@ from armdbg.machine.loaders import load_elf
 from armdbg.machine.machine import Machine
 from armdbg.machine.stops import StopReason
 from armdbg.machine.symbols import Symbol
+from armdbg.output import Output
 from armdbg.session import Session
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from armdbg.commands.context import Output
 from armdbg.machine.loaders import Program, demo_program, load_elf
 from armdbg.machine.stops import StopReason
+from armdbg.output import Output
 from armdbg.session import Session
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -9,7 +9,7 @@ from pygments.token import Token
 
 from armdbg.app import App
 from armdbg.cli import main
-from armdbg.commands.context import STYLES
+from armdbg.output import STYLES
 from armdbg.ui.output import ColorOutput, render_ansi
 from armdbg.ui.style import OUTPUT_COLOURS, OUTPUT_TOKENS, ArmdbgStyle, prompt_style
 
