@@ -21,7 +21,7 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check armdbg plugins tests benchmarks
-	$(BIN)/mypy armdbg/machine armdbg/isa armdbg/kprobes
+	$(BIN)/mypy armdbg/machine armdbg/isa armdbg/kprobes armdbg/tracing
 
 test: lint
 	$(BIN)/python -m pytest

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from armdbg.machine.machine import Machine
 
 UREGS = tuple(f"r{i}" for i in range(13)) + ("sp", "lr", "pc", "cpsr")
+_INDEX = {name: index for index, name in enumerate(UREGS)}
+_SHORT = {"fp": "r11", "ip": "r12"}
 _ALIASES = {f"ARM_r{i}": f"r{i}" for i in range(11)}
 _ALIASES.update(ARM_fp="r11", ARM_ip="r12", ARM_sp="sp", ARM_lr="lr", ARM_pc="pc",
                 ARM_cpsr="cpsr", ARM_r11="r11", ARM_r12="r12")
@@ -179,10 +181,10 @@ class FramePtRegs(PtRegs):
     def peek(self, name: str) -> int:
         """One register without reading the whole frame (a trace record needs one or
         two)."""
-        name = {"fp": "r11", "ip": "r12"}.get(name, name)
+        name = _SHORT.get(name, name)
         if self._loaded or name in self._values or name == "ORIG_r0":
             return super().get(name)
-        return self._machine.read_u32s(self._address + 4 * UREGS.index(name), 1)[0]
+        return self._machine.read_u32s(self._address + 4 * _INDEX[name], 1)[0]
 
     def snapshot(self) -> dict[str, int]:
         if not self._loaded:

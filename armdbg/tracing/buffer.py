@@ -43,8 +43,13 @@ class TraceBuffer:
         self._seq = 0
 
     @property
-    def capacity(self) -> int:
-        return self.size_kb * 1024
+    def size_kb(self) -> int:
+        return self._size_kb
+
+    @size_kb.setter
+    def size_kb(self, value: int) -> None:
+        self._size_kb = value
+        self.capacity = value * 1024  # read on every record: kept, not computed
 
     def record(self, record: TraceRecord) -> bool:
         if not self.on:

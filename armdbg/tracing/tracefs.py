@@ -12,6 +12,7 @@ import errno
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from armdbg.tracing import formats
@@ -90,15 +91,28 @@ class TraceFS:
         }
         for group in events.groups() or []:
             table[f"{TRACING}/events/{group}/enable"] = File(
-                lambda g=group: self._group_enabled(g),
-                lambda t, a, g=group: self._set_group(g, t))
+                partial(self._group_enabled, group), partial(self._set_group_file, group))
         for event in events.events:
             base = f"{TRACING}/events/{event.group}/{event.name}"
-            table[f"{base}/enable"] = File(lambda e=event: f"{int(e.enabled)}\n",
-                                           lambda t, a, e=event: self._set_event(e, t))
-            table[f"{base}/format"] = File(lambda e=event: self._format(e))
-            table[f"{base}/id"] = File(lambda e=event: f"{e.id}\n")
+            table[f"{base}/enable"] = File(partial(self._event_enabled, event),
+                                           partial(self._set_event_file, event))
+            table[f"{base}/format"] = File(partial(self._format, event))
+            table[f"{base}/id"] = File(partial(self._event_id, event))
         return table
+
+    @staticmethod
+    def _event_enabled(event: ProbeEvent) -> str:
+        return f"{int(event.enabled)}\n"
+
+    @staticmethod
+    def _event_id(event: ProbeEvent) -> str:
+        return f"{event.id}\n"
+
+    def _set_event_file(self, event: ProbeEvent, text: str, _append: bool) -> None:
+        self._set_event(event, text)
+
+    def _set_group_file(self, group: str, text: str, _append: bool) -> None:
+        self._set_group(group, text)
 
     def _lookup(self, path: str) -> File:
         path = self.normalize(path)
