@@ -3,6 +3,7 @@ native ``kprobe event`` family, and ``ftrace`` for the trace buffer."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from pathlib import Path
@@ -15,7 +16,7 @@ from armdbg.commands.probe_env import ProbeFetchEnv
 from armdbg.commands.registry import CommandSet
 from armdbg.errors import ArmdbgError, UsageError
 from armdbg.tracing.formats import task_comm
-from armdbg.tracing.probe_events import ProbeEvents
+from armdbg.tracing.probe_events import ProbeEvents, TracingError
 from armdbg.tracing.tracefs import TRACING, TraceFS
 
 if TYPE_CHECKING:
@@ -91,8 +92,11 @@ def cmd_cat(ctx: Context, args: str) -> None:
                               "kernel can be read")
         if TraceFS.normalize(path) == f"{TRACING}/trace_pipe":
             trace_pipe(ctx)
-        else:
+            continue
+        try:
             ctx.out.write(fs.read(path))
+        except TracingError as err:  # a read error, worded as cat words it
+            raise ArmdbgError(f"cat: {path}: {os.strerror(err.errno)}") from None
 
 
 def trace_pipe(ctx: Context) -> None:
