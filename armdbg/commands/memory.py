@@ -1,4 +1,5 @@
-"""The machine's memory map: ``info mem``, ``mem map``, ``mem unmap``.
+"""The machine's memory map: ``info mem``, ``mem map``, ``mem unmap``; and
+``set alignment-check``, the alignment faults Unicorn does not raise itself.
 
 Regions are whole 4 KiB pages, as Unicorn maps them.  Addresses and sizes are
 expressions (``0x10000000``, ``4096``, ``$sp``, ``main+0x1000``); an argument with spaces
@@ -10,13 +11,18 @@ from __future__ import annotations
 
 import re
 import shlex
+from typing import TYPE_CHECKING
 
 from armdbg.commands.context import Context
 from armdbg.commands.dispatch import list_subcommands
 from armdbg.commands.evaluation import evaluate_int
 from armdbg.commands.registry import CommandSet
 from armdbg.errors import MachineError, NoSymbolError, UsageError
+from armdbg.machine.alignment import MODES
 from armdbg.machine.machine import Region
+
+if TYPE_CHECKING:
+    from armdbg.session import Session
 
 commands = CommandSet()
 
@@ -24,6 +30,21 @@ MAPPED_HERE = "mapped with `mem map'"
 _NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
 _MAP_USAGE = "mem map NAME START SIZE [PERMS]"
 _UNMAP_USAGE = "mem unmap NAME|ADDRESS"
+
+
+# A setting has one line of help: the modes, and their cost as measured (every guest
+# load and store then runs a check in Python; see armdbg/machine/alignment.py).
+ALIGNMENT_DOC = ("Alignment faults armdbg raises (armv7: unaligned LDM/STM/LDRD/STRD/VLDM/VSTM "
+                 "and PUSH/POP; strict: any access not naturally aligned, as with SCTLR.A "
+                 "set; every load/store is checked, ~1 us each: 5-100x slower)")
+
+
+def attach(session: Session) -> None:
+    def apply(mode: str) -> None:
+        session.machine.alignment_check = mode
+
+    session.settings.declare("alignment-check", "enum", "off", ALIGNMENT_DOC, choices=MODES,
+                             on_change=apply)
 
 
 def _span(region: Region) -> str:

@@ -32,7 +32,8 @@ from armdbg.errors import MachineError, MemoryAccessError
 from armdbg.isa.cpsr import F_BIT, I_BIT, MODE_SVC, T_BIT
 from armdbg.isa.disasm import Instruction, decode_one, instruction_size, may_change_flow
 from armdbg.isa.flow import next_pc
-from armdbg.isa.itstate import current_condition, in_it_block, itstate_from_cpsr
+from armdbg.isa.itstate import CPSR_IT_MASK, current_condition, in_it_block, itstate_from_cpsr
+from armdbg.machine.alignment import AlignmentCheck, data_abort_stop
 from armdbg.machine.clock import Clock
 from armdbg.machine.layout import DEFAULT_REGIONS, RegionSpec
 from armdbg.machine.stops import StopEvent, StopReason
@@ -58,9 +59,14 @@ _PERMS = {"r": unicorn.UC_PROT_READ, "w": unicorn.UC_PROT_WRITE, "x": unicorn.UC
 
 # Unicorn's interrupt numbers (qemu/target/arm/cpu.h EXCP_*).
 _EXCP_SWI = 2
+_EXCP_PREFETCH_ABORT = 3
+_EXCP_DATA_ABORT = 4
 _EXCP_BKPT = 7
 
 SvcHandler = Callable[["Machine", int], "StopEvent | bool"]
+# (access, address, size, value, cpsr): a memory hook as Unicorn calls it, with the CPSR
+# of the accessing instruction (IT bits included, see Machine._add_access_hook).
+AccessHandler = Callable[[int, int, int, int, int], None]
 
 # Unicorn compares a bounded memory hook's range with the first byte of an access only,
 # so a hook starts this many bytes early (the widest single access Unicorn reports is 8
@@ -87,6 +93,29 @@ class MemoryAccess:
 
 
 MemoryHook = Callable[["Machine", MemoryAccess], None]
+
+
+@dataclass(frozen=True)
+class _AccessHook:
+    """One memory hook as installed in Unicorn: its kinds, Unicorn's range [lo, hi] and
+    the bytes [begin, end) it is for (end <= begin: everything)."""
+
+    kinds: int
+    lo: int
+    hi: int
+    begin: int
+    end: int
+    handler: AccessHandler
+
+    def covers(self, address: int, size: int) -> bool:
+        return self.end <= self.begin or not (address + size <= self.begin
+                                              or address >= self.end)
+
+    def wants(self, access: int, address: int, size: int) -> bool:
+        kind = unicorn.UC_HOOK_MEM_WRITE if access == unicorn.UC_MEM_WRITE \
+            else unicorn.UC_HOOK_MEM_READ
+        return bool(self.kinds & kind) and self.lo <= address <= self.hi \
+            and self.covers(address, size)
 
 
 @dataclass(frozen=True)
@@ -144,6 +173,11 @@ class Machine:
         # the way of a debugger breakpoint this way.
         self.trap_observers: list[Callable[[str, int, object], None]] = []
         self._memory_hooks: dict[int, Callable[..., None]] = {}
+        self._access_hooks: dict[int, _AccessHook] = {}   # in Unicorn's calling order
+        # (pc, address, cpsr) of the last access seen inside an IT block: see
+        # _add_access_hook (unicorn #2309).
+        self._it_access: tuple[int, int, int] | None = None
+        self._alignment: AlignmentCheck | None = None
         for spec in regions:
             self.map_region(spec.name, spec.start, spec.size, spec.perms, spec.purpose)
         self.reset_cpu()
@@ -424,29 +458,114 @@ class Machine:
             (unicorn.UC_HOOK_MEM_WRITE if writes else 0)
         if not kinds:
             raise MachineError("a memory hook must watch reads, writes or both")
+
+        def on_access(access: int, address: int, size: int, value: int, cpsr: int) -> None:
+            callback(self, MemoryAccess(access == unicorn.UC_MEM_WRITE, address, size,
+                                        value & ((1 << (8 * size)) - 1), self.pc, cpsr))
+
+        return self._add_access_hook(kinds, begin, end, on_access)
+
+    def _add_access_hook(self, kinds: int, begin: int, end: int,
+                         handler: AccessHandler) -> int:
+        """The one Unicorn memory hook wrapper: every memory hook armdbg installs.
+
+        Workaround for unicorn #2309 (open): to call memory hooks, Unicorn syncs the CPU
+        state of the accessing instruction, its ITSTATE included, and nothing clears
+        that ITSTATE when the IT block ends, so the code reached by the next branch is
+        translated as if still in the block (condition-failed slots skipped).  The
+        synced IT bits are right -- each access shows its own slot's ITSTATE (measured
+        on 2.1.4) -- and only the next block lookup reads them: the rest of the running
+        block was translated with its conditions built in, and a block that ends inside
+        the IT block stores the right ITSTATE itself.  So once the hooks of an access
+        have run, the IT bits are cleared (_unusual_access).  The CPSR read this takes
+        on every access is about half the cost of an unbounded hook.
+
+        Also: once a stop is requested, Unicorn calls only the first hook in range for
+        each access (cputlb.c breaks its hook loop on stop_request), while it runs on
+        to where it honours the stop -- past the end of an IT block.  The hook it calls
+        hands the access to every hook that wants it, as Unicorn would without the
+        stop, so a hook added to undo that window (runcontrol's journal) sees it.
+        """
         everything = end <= begin
         lo = 0 if everything else max(begin - (_WIDEST_ACCESS - 1), 0)
         hi = 0xFFFFFFFF if everything else end - 1
+        entry = _AccessHook(kinds, lo, hi, begin, end, handler)
+        read, uch, cell, ref = uc_lib.uc_reg_read, self.uc._uch, self._cell, self._cell_ref
+        cpsr_id = A.UC_ARM_REG_CPSR
 
         def hook(uc: unicorn.Uc, access: int, address: int, size: int, value: int,
                  _data: object) -> None:
-            if not everything and (address + size <= begin or address >= end):
-                return
-            try:
-                callback(self, MemoryAccess(access == unicorn.UC_MEM_WRITE, address, size,
-                                            value & ((1 << (8 * size)) - 1),
-                                            self.pc, self.cpsr))
-            except BaseException as err:  # never raise into Unicorn
-                self._hook_error = err
-                uc.emu_stop()
+            read(uch, cpsr_id, ref)
+            cpsr = cell.value
+            if cpsr & CPSR_IT_MASK or self._it_access is not None \
+                    or self._pending_stop is not None:
+                self._unusual_access(entry, access, address, size, value, cpsr)
+            elif everything or entry.covers(address, size):
+                try:
+                    handler(access, address, size, value, cpsr)
+                except BaseException as err:  # never raise into Unicorn
+                    self._hook_error = err
+                    uc.emu_stop()
 
         handle = int(self.uc.hook_add(kinds, hook, begin=lo, end=hi))
         self._memory_hooks[handle] = hook  # the binding keeps no reference of its own
+        self._access_hooks[handle] = entry
         return handle
 
+    def _unusual_access(self, entry: _AccessHook, access: int, address: int, size: int,
+                        value: int, cpsr: int) -> None:
+        """_add_access_hook for an access inside an IT block or after a stop request."""
+        synced = cpsr & CPSR_IT_MASK
+        try:
+            if synced:
+                self._it_access = (self.pc, address, cpsr)
+            elif self._it_access is not None and self._it_access[1] == address \
+                    and self._it_access[0] == self.pc:
+                cpsr = self._it_access[2]  # an earlier hook of this access cleared them
+            else:
+                self._it_access = None     # another access: outside any IT block
+            alignment = self._alignment
+            if alignment is not None and alignment.pending is not None:
+                # Past an alignment fault: nothing from here on happened.  Only what a
+                # write replaces is kept, to put it back (alignment.py).
+                if access == unicorn.UC_MEM_WRITE:
+                    alignment.pending.journal.append((address, self.read_memory(address, size)))
+            elif self._pending_stop is not None:
+                for other in list(self._access_hooks.values()):
+                    if other.wants(access, address, size):
+                        other.handler(access, address, size, value, cpsr)
+            elif entry.covers(address, size):
+                entry.handler(access, address, size, value, cpsr)
+        except BaseException as err:  # never raise into Unicorn
+            self._hook_error = err
+            self.uc.emu_stop()
+        finally:
+            if synced:
+                # A handler may have changed other CPSR bits: clear only the IT bits.
+                now = self._read(A.UC_ARM_REG_CPSR)
+                self.uc.reg_write(A.UC_ARM_REG_CPSR, now & ~CPSR_IT_MASK & 0xFFFFFFFF)
+
     def remove_memory_hook(self, handle: int) -> None:
+        self._access_hooks.pop(handle, None)
         if self._memory_hooks.pop(handle, None) is not None:
             self.uc.hook_del(handle)
+
+    # ------------------------------------------------------------------ alignment check
+
+    @property
+    def alignment_check(self) -> str:
+        """``off``, ``armv7`` or ``strict``: the alignment faults armdbg raises itself
+        (Unicorn raises none but the exclusives'; see alignment.py)."""
+        return "off" if self._alignment is None else self._alignment.mode
+
+    @alignment_check.setter
+    def alignment_check(self, mode: str) -> None:
+        if mode == self.alignment_check:
+            return
+        new = None if mode == "off" else AlignmentCheck(self, mode)
+        if self._alignment is not None:
+            self._alignment.remove()  # off: no memory hook at all, so no cost
+        self._alignment = new
 
     # ------------------------------------------------------------------ running
 
@@ -471,7 +590,20 @@ class Machine:
 
     def _emulate(self, until: int, *, count: int = 0,
                  timeout: float | None = None) -> StopEvent | None:
-        """Run Unicorn; translate hook stops and Unicorn errors into a StopEvent."""
+        """Run Unicorn; translate hook stops and Unicorn errors into a StopEvent.
+
+        An alignment fault found during the run wins over whatever stopped it later: the
+        machine is put back to the faulting access (alignment.py).
+        """
+        self._it_access = None
+        try:
+            stop = self._emulate_unicorn(until, count=count, timeout=timeout)
+        finally:
+            fault = self._alignment.settle() if self._alignment is not None else None
+        return fault if fault is not None else stop
+
+    def _emulate_unicorn(self, until: int, *, count: int = 0,
+                         timeout: float | None = None) -> StopEvent | None:
         self._pending_stop = None
         self._hook_error = None
         self._service = None
@@ -713,6 +845,11 @@ class Machine:
         self.uc.emu_stop()
 
     def _on_invalid_instruction(self, uc: unicorn.Uc, _data: object) -> bool:
+        if self._pending_stop is not None or self._service is not None:
+            # A stop was already asked for, and Unicorn ran on to this trap (it does,
+            # inside an IT block): the trap belongs to the next run, not this one.
+            uc.emu_stop()
+            return True
         try:
             pc = self.pc
             site = self.traps.get(pc)
@@ -778,6 +915,11 @@ class Machine:
 
     def _on_interrupt(self, uc: unicorn.Uc, intno: int, _data: object) -> None:
         try:
+            if self._alignment is not None and self._alignment.pending is not None:
+                # Past an alignment fault the run is undone (alignment.py): an SVC there
+                # must not be serviced, nor anything else reported.
+                uc.emu_stop()
+                return
             pc, thumb = self.pc, self.thumb
             if intno == _EXCP_SWI:
                 self._dispatch_svc(pc, thumb)
@@ -786,6 +928,15 @@ class Machine:
                 self.request_stop(StopEvent(StopReason.SIGNAL, pc, thumb, signal="SIGTRAP",
                                             description="Program received signal SIGTRAP, "
                                                         "Trace/breakpoint trap (bkpt)."))
+            elif intno == _EXCP_DATA_ABORT:
+                # An unaligned LDREX family access (QEMU's exclusives are MO_ALIGN); PC is
+                # at the instruction, which has not run.
+                self.request_stop(data_abort_stop(self, pc, thumb))
+            elif intno == _EXCP_PREFETCH_ABORT:
+                self.request_stop(StopEvent(
+                    StopReason.SIGNAL, pc, thumb, signal="SIGSEGV", fault_address=pc,
+                    description=f"Program received signal SIGSEGV, Segmentation fault "
+                                f"(prefetch abort at {pc:#010x})."))
             else:
                 self.request_stop(StopEvent(
                     StopReason.SIGNAL, pc, thumb, signal="SIGILL",

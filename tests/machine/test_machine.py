@@ -857,8 +857,6 @@ def test_unicorn_memory_hook_inside_an_it_block_leaves_a_stale_itstate(access: s
             "#2309 fixed: memory hooks no longer break IT blocks" if hooked else "baseline"
 
 
-@pytest.mark.xfail(strict=True, reason="unicorn #2309: a memory hook firing inside an IT "
-                                       "block corrupts the next block (see report)")
 def test_memory_hook_inside_an_it_block(machine: Machine) -> None:
     at = place(machine, THUMB_AT, "cmp r0, r0\nite eq\nstreq r1, [r2]\nmovne r3, #1\n"
                                   "b target\nnop\ntarget:\nmovs r5, #9\nmovs r6, #3\nnop", True)
