@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from armdbg import expr
-from armdbg.commands.evaluation import SessionEnv, thumb_at
 from armdbg.errors import ArmdbgError, MemoryAccessError, NoSymbolError
+from armdbg.frames import thumb_at
 from armdbg.machine.machine import MemoryAccess
 from armdbg.machine.stops import StopEvent, StopReason
+from armdbg.session_env import SessionEnv
 
 if TYPE_CHECKING:
     from armdbg.machine.machine import Machine

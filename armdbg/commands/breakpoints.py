@@ -27,10 +27,11 @@ from armdbg.breakpoints import (
 )
 from armdbg.commands.blocks import OPENERS
 from armdbg.commands.context import Context
-from armdbg.commands.evaluation import SessionEnv, evaluate_int, parse_location
+from armdbg.commands.evaluation import evaluate_int, parse_location
 from armdbg.commands.registry import CommandSet
 from armdbg.commands.scripting import query
 from armdbg.errors import ArmdbgError, UsageError
+from armdbg.session_env import SessionEnv
 
 if TYPE_CHECKING:
     from armdbg.session import Session
