@@ -91,7 +91,10 @@ def cmd_asm(ctx: Context, args: str) -> None:
         symbol = session.symbols.lookup(name)
         return symbol.address if symbol is not None else None
 
-    encoding = assemble(code, address, thumb, resolve=resolve)
+    warnings: list[str] = []
+    encoding = assemble(code, address, thumb, resolve=resolve, warnings=warnings)
+    for warning in warnings:
+        ctx.out.line(warning)
     session.write_memory(address, encoding)
     # Remembered so that x/i, disassemble and the context decode it in the same set.
     session.extensions.setdefault(ASM_MODES, []).append(

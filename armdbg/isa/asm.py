@@ -24,8 +24,12 @@ read as hex numbers, are renamed to unique symbols first.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Callable
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import keystone
@@ -199,12 +203,37 @@ def _explain(err: keystone.KsError) -> str:
     return message[:1].lower() + message[1:]
 
 
+@contextlib.contextmanager
+def _stderr_captured(into: list[str]) -> Iterator[None]:
+    """Keystone (LLVM) prints its warnings straight to file descriptor 2, as three
+    lines (message, source, caret); they are taken from there and handed to the caller
+    as one line each instead of bypassing armdbg's output."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            text = captured.read().decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("warning: "):
+            source = lines[index + 1].strip() if index + 1 < len(lines) else ""
+            into.append(f"{line} ({source})" if source else line)
+
+
 def assemble(text: str, address: int, thumb: bool,
-             resolve: Callable[[str], int | None] | None = None) -> bytes:
+             resolve: Callable[[str], int | None] | None = None,
+             warnings: list[str] | None = None) -> bytes:
     """Assemble ``text`` as if placed at ``address``.
 
     ``resolve`` maps names Keystone does not know (symbols of the loaded program) to
-    addresses.
+    addresses.  Keystone's warnings are appended to ``warnings`` when it is given
+    (and dropped otherwise).
     """
     originals = split_statements(text)
     if not originals:
@@ -217,7 +246,8 @@ def assemble(text: str, address: int, thumb: bool,
     labels = {m.group(1) for s in renamed if (m := _LABEL.match(s))}
     statements = [_normalize(s, labels, resolve) for s in renamed]
     try:
-        encoding, _ = _keystone(thumb).asm("\n".join(statements), address)
+        with _stderr_captured(warnings if warnings is not None else []):
+            encoding, _ = _keystone(thumb).asm("\n".join(statements), address)
     except keystone.KsError as err:
         raise AssemblyError(_locate_failure(originals, statements, labels, address, thumb,
                                             _explain(err))) from None
@@ -243,7 +273,8 @@ def _locate_failure(originals: list[str], statements: list[str], labels: set[str
         # statement such as "b loop" is judged on its own merits.
         alone = _normalize(body, set(), lambda n: address if n in labels else None)
         try:
-            ks.asm(alone, address)
+            with _stderr_captured([]):  # warnings of a retry are noise
+                ks.asm(alone, address)
         except keystone.KsError as one:
             return f"cannot assemble instruction {number} `{originals[number - 1]}': " \
                    f"{_explain(one)}"
@@ -254,7 +285,8 @@ def _locate_failure(originals: list[str], statements: list[str], labels: set[str
         later = [f"{m.group(1)}:" for s in statements[number:] if (m := _LABEL.match(s))]
         body = _LABEL.sub("", statements[number - 1]).strip()
         try:
-            encoding, _ = ks.asm("\n".join(statements[:number] + later), address)
+            with _stderr_captured([]):
+                encoding, _ = ks.asm("\n".join(statements[:number] + later), address)
         except keystone.KsError as err:
             return f"cannot assemble instruction {number} `{originals[number - 1]}': " \
                    f"{_explain(err)}"

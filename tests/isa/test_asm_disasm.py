@@ -308,3 +308,13 @@ def test_program_errors(source: str, message: str) -> None:
     with pytest.raises(AssemblyError) as caught:
         assemble_program(source, 0x80008000)
     assert str(caught.value) == message
+
+
+def test_keystone_warnings_come_back_as_one_line_each(capfd: pytest.CaptureFixture[str]) -> None:
+    """LLVM prints warnings straight to fd 2 in three lines; assemble hands them over."""
+    warnings: list[str] = []
+    code = assemble("stmia r1, {r0, r2, pc}", 0x1000, False, warnings=warnings)
+    assert code == bytes.fromhex("058081e8")
+    assert warnings == ["warning: use of SP or PC in the list is deprecated "
+                        "(stmia r1, {r0, r2, pc})"]
+    assert capfd.readouterr().err == ""
