@@ -7,6 +7,7 @@ The trampoline is real ARM code, built from the kernel's template word for word
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 PT_REGS_SIZE = 72
@@ -145,3 +146,45 @@ def build_trampoline(address: int, probe_addr: int, original: int, stack_space: 
 
 def label_of(index: int) -> str | None:
     return LABELS.get(index)
+
+
+_REGISTER_NAMES = tuple(f"r{i}" for i in range(13)) + ("sp", "lr", "pc")
+
+
+def simulate_load_multiple_pc(word: int, regs: dict[str, int],
+                              read_words: Callable[[int, int], tuple[int, ...]],
+                              ) -> dict[str, int] | None:
+    """An A32 LDM (POP) that loads PC, against saved registers -- what the kernel's
+    ``simulate_ldm1_pc`` does for an optimized probe that cannot run the instruction in
+    its trampoline.  Returns the registers after it (PC without bit 0, CPSR.T per
+    LoadWritePC's interworking), or None for forms left to the emulator (user-register
+    forms, PC as base, writeback of a loaded base, an ARM PC with bit 1 set).
+    """
+    if (word >> 25) & 0b111 != 0b100 or not (word >> 20) & 1 or (word >> 22) & 1:
+        return None  # not LDM, or the S (user registers / exception return) form
+    reglist = word & 0xFFFF
+    rn = (word >> 16) & 0xF
+    if not reglist & (1 << 15) or rn == 15:
+        return None
+    before, up, writeback = (word >> 24) & 1, (word >> 23) & 1, (word >> 21) & 1
+    if writeback and reglist & (1 << rn):
+        return None  # the written-back base is UNKNOWN on ARMv7
+    count = bin(reglist).count("1")
+    base = regs[_REGISTER_NAMES[rn]]
+    if up:
+        start = base + 4 if before else base
+    else:
+        start = base - 4 * count if before else base - 4 * count + 4
+    after = dict(regs)
+    loaded = iter(read_words(start & 0xFFFFFFFF, count))
+    for index in range(16):
+        if reglist & (1 << index):
+            after[_REGISTER_NAMES[index]] = next(loaded)
+    if writeback:
+        after[_REGISTER_NAMES[rn]] = (base + 4 * count if up else base - 4 * count) & 0xFFFFFFFF
+    pc = after["pc"]
+    if pc & 3 == 2:
+        return None  # UNPREDICTABLE in ARM state: let the emulator decide
+    after["cpsr"] = (regs["cpsr"] | 0x20) if pc & 1 else (regs["cpsr"] & ~0x20)
+    after["pc"] = pc & ~1
+    return after

@@ -19,6 +19,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from armdbg.errors import MemoryAccessError
 from armdbg.kprobes import opt_arm
 from armdbg.kprobes.arch_arm import breakpoint_bytes
 from armdbg.kprobes.regs import FramePtRegs, PtRegs
@@ -35,6 +36,8 @@ SLOT_PAGE = 0x1000
 # Cost charged to a virtual clock per hit through the jump, from the seed thread's
 # measurement on an A7/A15 board (0.3 us; the breakpoint path's 1 us is in core.py).
 JUMP_HIT_NS = 300
+_FRAME_NAMES = ("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11",
+                "r12", "sp", "lr", "pc", "cpsr")
 
 
 class InsnSlotCache:
@@ -363,7 +366,24 @@ class Optimizer:
         assert state.trampoline is not None
         if not state.trampoline.direct_exec:
             frame = machine.read_register("r1")
-            machine.request_service(lambda: self._singlestep_in_frame(address, frame))
+            if site is None or not self._simulate_in_frame(site, frame):
+                machine.request_service(lambda: self._singlestep_in_frame(address, frame))
+
+    def _simulate_in_frame(self, site: ProbeSite, frame: int) -> bool:
+        """The common PC-using instruction, a function return (``ldmia sp!, {..., pc}``),
+        simulated against the frame as the kernel does, without leaving Unicorn.  False
+        when the instruction is not one of those forms (the caller steps it)."""
+        machine = self.machine
+        words = machine.read_u32s(frame, 17)
+        regs = dict(zip(_FRAME_NAMES, words))
+        try:
+            after = opt_arm.simulate_load_multiple_pc(site.insn_word, regs, machine.read_u32s)
+        except MemoryAccessError:
+            return False  # the step in the callback reports the fault where it happens
+        if after is None:
+            return False
+        machine.write_memory(frame, struct.pack("<17I", *(after[n] for n in _FRAME_NAMES)))
+        return True
 
     def _singlestep_in_frame(self, address: int, frame: int) -> StopEvent | None:
         """Emulate the original instruction against the saved pt_regs, exactly: load the

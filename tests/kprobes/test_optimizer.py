@@ -357,3 +357,37 @@ def test_a_raising_handler_leaves_the_program_alone(path: str,
     assert demo_outcome(app) == unprobed
     assert calls == [1] and probe.faulted == "RuntimeError: boom"
     assert probe.nhit == 1000
+
+
+@pytest.mark.parametrize("source", [
+    "ldmia sp!, {r4, pc}", "pop {r0-r8, pc}", "ldmib r1, {r2, r3, pc}", "ldmda r1!, {r2, pc}",
+    "ldmdb r1!, {r4-r11, pc}", "ldm r1, {r0, pc}", "ldmia sp!, {r3-r11, pc}",
+])
+@pytest.mark.parametrize("thumb_target", [False, True])
+def test_simulated_load_multiple_matches_the_emulator(source: str, thumb_target: bool) -> None:
+    """The jump path's simulation of an LDM loading PC gives exactly what the CPU does."""
+    from armdbg.isa.asm import assemble
+    from armdbg.machine.machine import Machine
+
+    machine = Machine()
+    code = assemble(source, 0x80008000, False)
+    machine.write_memory(0x80008000, code)
+    target = 0x80009000 | int(thumb_target)
+    words = [0x1000 + i for i in range(16)]
+    machine.write_memory(0x80300000, b"".join(w.to_bytes(4, "little") for w in words))
+    # Every slot an LDM of up to 16 registers could read holds the target, so whichever
+    # word lands in PC is a valid address.
+    for offset in range(-64, 68, 4):
+        machine.write_u32(0x80300100 + offset, target)
+    for name in ("r1", "sp"):
+        machine.write_register(name, 0x80300100)
+    machine.set_pc(0x80008000, False)
+    before = {n: machine.read_register(n) for n in
+              ("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11",
+               "r12", "sp", "lr", "pc", "cpsr")}
+    simulated = opt_arm.simulate_load_multiple_pc(int.from_bytes(code, "little"), before,
+                                                  machine.read_u32s)
+    assert simulated is not None
+    assert machine.step().reason is StopReason.STEP
+    after = {n: machine.read_register(n) for n in before}
+    assert simulated == after
