@@ -398,7 +398,7 @@ class KprobeManager:
             return self._single_step(machine)
         if probe_site.pending_step:
             probe_site.pending_step = False
-            return self._finish_hit(machine, probe_site, PtRegs.capture(machine))
+            return self._finish_hit(machine, probe_site)
         regs = PtRegs.capture(machine)
         skip = False
         stop: StopEvent | None = None
@@ -426,10 +426,10 @@ class KprobeManager:
             return stop
         if skip:
             return None
-        return self._finish_hit(machine, probe_site, None)
+        return self._finish_hit(machine, probe_site)
 
-    def _finish_hit(self, machine: Machine, site: ProbeSite,
-                    _regs: PtRegs | None) -> StopEvent | None:
+    def _finish_hit(self, machine: Machine, site: ProbeSite) -> StopEvent | None:
+        """Single-step the original instruction, then the post_handlers."""
         stop = self._single_step(machine)
         if stop is not None:
             return stop

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from armdbg.errors import MemoryAccessError
 from armdbg.kprobes import opt_arm
-from armdbg.kprobes.arch_arm import breakpoint_bytes
 from armdbg.kprobes.regs import FramePtRegs, PtRegs
 from armdbg.machine.stops import StopEvent, StopReason
 
@@ -63,10 +62,6 @@ class InsnSlotCache:
 
     def put(self, slot: int) -> None:
         self.free_slots.append(slot)
-
-    def peek(self) -> int | None:
-        """The slot the next ``get`` returns, if a page is already there."""
-        return self.free_slots[-1] if self.free_slots else None
 
 
 @dataclass
@@ -434,6 +429,3 @@ class Optimizer:
         state = self.states.get(site.address)
         return state.trampoline if state else None
 
-
-def breakpoint_word(site: ProbeSite) -> bytes:
-    return breakpoint_bytes(site.original, site.thumb)

@@ -780,8 +780,9 @@ class Machine:
     def _emulate_slice(self, end: int, remaining: float | None) -> tuple[StopEvent | None, bool]:
         """One ``emu_start``, cut short when a real-time clock has a timer due.
 
-        Real clock: the slice gets a host-time limit up to the timer (``timeout`` uses a
-        timer thread: no per-instruction cost) and the clock advances by the time spent.
+        Real clock: the slice gets a host-time limit up to the timer (the watchdog
+        thread stops it: no per-instruction cost) and the clock advances by the time
+        spent.
         Virtual clock: only events advance it (see clock.py), so the slice is not cut;
         timers run here, outside Unicorn, once they fell due.  Returns the stop, and
         whether the slice ended only to let a timer run.
